@@ -1,0 +1,1 @@
+//! Data sets: generators, CSV loading, batches (not written yet).

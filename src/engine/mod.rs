@@ -1,0 +1,16 @@
+//! The autograd engine: [`Value`], its operations, the tape and backward.
+//!
+//! - `ops.rs`: the table of operations, each with its forward value and local derivative.
+//! - `tape.rs`: the thread-local struct-of-arrays tape, scopes, and the backward sweep.
+//! - `value.rs`: the `Value` handle and its operator syntax.
+//! - `gradcheck.rs`: finite differences beside the engine's gradients.
+
+mod gradcheck;
+mod ops;
+mod tape;
+mod value;
+
+pub use gradcheck::{GradCheck, gradcheck};
+pub use ops::{Arity, Op};
+pub use tape::{Mark, Scope, Tape};
+pub use value::{Exponent, Node, Value};

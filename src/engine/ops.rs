@@ -1,0 +1,199 @@
+//! Every operation of the engine: its forward value and its local derivative, side by side.
+//!
+//! This is the one place where the math lives. Each line of the [`ops!`] table below names an
+//! operation, how many node operands it takes, its forward formula and its local partial
+//! derivatives. Adding an operation means adding one line here (and, if it should have
+//! operator syntax, a method in `value.rs`).
+//!
+//! The backward sweep (in `tape.rs`) never recomputes a forward function: the partials are
+//! written in terms of the inputs `a`, `b` and the already computed output `y`
+//! (for example `tanh`'s derivative is `1 - y*y`), so each node costs a few flops.
+
+/// How an operation reads its operands from the tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// A leaf: an input or a parameter. No operands.
+    Leaf,
+    /// One node operand (`a`).
+    Unary,
+    /// One node operand (`a`) and a constant `f64` (`b`), kept in the tape's constant pool.
+    WithConst,
+    /// Two node operands (`a`, `b`).
+    Binary,
+    /// Any number of node operands, kept in the tape's operand list (`sum`, `dot`).
+    Nary,
+}
+
+macro_rules! ops {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident $sym:literal $arity:ident
+            forward |$fa:ident, $fb:ident| $fwd:expr,
+            partials |$pa:ident, $pb:ident, $py:ident| $bwd:expr;
+    )*) => {
+        /// An operation recorded on the tape. See the module documentation for the table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Op {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Op {
+            /// Every operation, in table order.
+            pub const ALL: &'static [Op] = &[$(Op::$name),*];
+
+            /// The forward value of the operation for operands `a` and `b`
+            /// (`b` is the constant for [`Arity::WithConst`], ignored for unary operations).
+            /// Leaf and n-ary operations are not computed here and return `NaN`.
+            #[inline(always)]
+            #[allow(unused_variables)]
+            pub fn forward(self, a: f64, b: f64) -> f64 {
+                match self {
+                    $( Op::$name => { let ($fa, $fb) = (a, b); $fwd } )*
+                }
+            }
+
+            /// The local partial derivatives `(dy/da, dy/db)` at operands `a`, `b` and output `y`.
+            /// For [`Arity::WithConst`] and [`Arity::Unary`] only `dy/da` is meaningful.
+            #[inline(always)]
+            #[allow(unused_variables)]
+            pub fn partials(self, a: f64, b: f64, y: f64) -> (f64, f64) {
+                match self {
+                    $( Op::$name => { let ($pa, $pb, $py) = (a, b, y); $bwd } )*
+                }
+            }
+
+            /// How the operation reads its operands.
+            #[inline(always)]
+            pub fn arity(self) -> Arity {
+                match self {
+                    $( Op::$name => Arity::$arity, )*
+                }
+            }
+
+            /// A short symbol for pictures and messages (`"+"`, `"tanh"`, ...).
+            pub fn symbol(self) -> &'static str {
+                match self {
+                    $( Op::$name => $sym, )*
+                }
+            }
+        }
+    };
+}
+
+const NAN: f64 = f64::NAN;
+
+ops! {
+    /// An input or a parameter: a value with no operands.
+    Leaf "" Leaf
+        forward |a, b| NAN,
+        partials |a, b, y| (0.0, 0.0);
+    /// `a + b`
+    Add "+" Binary
+        forward |a, b| a + b,
+        partials |a, b, y| (1.0, 1.0);
+    /// `a - b`
+    Sub "-" Binary
+        forward |a, b| a - b,
+        partials |a, b, y| (1.0, -1.0);
+    /// `a * b`
+    Mul "*" Binary
+        forward |a, b| a * b,
+        partials |a, b, y| (b, a);
+    /// `a / b`
+    Div "/" Binary
+        forward |a, b| a / b,
+        partials |a, b, y| (1.0 / b, -a / (b * b));
+    /// `a ** b` with a Value exponent; `d/db a^b = a^b ln a` (taken as 0 where `a == 0` and
+    /// `b >= 0`, as PyTorch does, instead of `0 * -inf`).
+    Pow "**" Binary
+        forward |a, b| a.powf(b),
+        partials |a, b, y| (
+            b * a.powf(b - 1.0),
+            if a == 0.0 && b >= 0.0 { 0.0 } else { y * a.ln() }
+        );
+    /// `a + c` for a constant `c`
+    AddConst "+" WithConst
+        forward |a, c| a + c,
+        partials |a, c, y| (1.0, 0.0);
+    /// `a - c` for a constant `c`
+    SubConst "-" WithConst
+        forward |a, c| a - c,
+        partials |a, c, y| (1.0, 0.0);
+    /// `a * c` for a constant `c`
+    MulConst "*" WithConst
+        forward |a, c| a * c,
+        partials |a, c, y| (c, 0.0);
+    /// `a / c` for a constant `c`
+    DivConst "/" WithConst
+        forward |a, c| a / c,
+        partials |a, c, y| (1.0 / c, 0.0);
+    /// `c - a` for a constant `c`
+    ConstSub "-" WithConst
+        forward |a, c| c - a,
+        partials |a, c, y| (-1.0, 0.0);
+    /// `c / a` for a constant `c`
+    ConstDiv "/" WithConst
+        forward |a, c| c / a,
+        partials |a, c, y| (-c / (a * a), 0.0);
+    /// `a ** c` for a constant exponent `c`
+    PowConst "**" WithConst
+        forward |a, c| a.powf(c),
+        partials |a, c, y| (c * a.powf(c - 1.0), 0.0);
+    /// `c ** a` for a constant base `c`
+    ConstPow "**" WithConst
+        forward |a, c| c.powf(a),
+        partials |a, c, y| (y * c.ln(), 0.0);
+    /// `-a`
+    Neg "neg" Unary
+        forward |a, b| -a,
+        partials |a, b, y| (-1.0, 0.0);
+    /// `e^a`
+    Exp "exp" Unary
+        forward |a, b| a.exp(),
+        partials |a, b, y| (y, 0.0);
+    /// natural logarithm `ln a`
+    Log "log" Unary
+        forward |a, b| a.ln(),
+        partials |a, b, y| (1.0 / a, 0.0);
+    /// hyperbolic tangent
+    Tanh "tanh" Unary
+        forward |a, b| a.tanh(),
+        partials |a, b, y| (1.0 - y * y, 0.0);
+    /// `max(a, 0)`; the derivative at exactly 0 is 0, as in PyTorch and micrograd
+    Relu "relu" Unary
+        forward |a, b| if a > 0.0 { a } else { 0.0 },
+        partials |a, b, y| (if a > 0.0 { 1.0 } else { 0.0 }, 0.0);
+    /// logistic sigmoid `1 / (1 + e^-a)`, computed without overflow for large `|a|`
+    Sigmoid "sigmoid" Unary
+        forward |a, b| if a >= 0.0 { 1.0 / (1.0 + (-a).exp()) } else { let e = a.exp(); e / (1.0 + e) },
+        partials |a, b, y| (y * (1.0 - y), 0.0);
+    /// `sum(x_i)` over any number of operands
+    Sum "sum" Nary
+        forward |a, b| NAN,
+        partials |a, b, y| (1.0, 0.0);
+    /// `sum(w_i * x_i)`: operands are stored as `w_0, x_0, w_1, x_1, ...`
+    Dot "dot" Nary
+        forward |a, b| NAN,
+        partials |a, b, y| (b, a);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        assert_eq!(Op::ALL.len(), 22);
+        for (i, op) in Op::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        assert_eq!(Op::Tanh.forward(0.5, 0.0), 0.5f64.tanh());
+        let y = Op::Tanh.forward(0.5, 0.0);
+        assert_eq!(Op::Tanh.partials(0.5, 0.0, y).0, 1.0 - y * y);
+        assert_eq!(Op::Relu.partials(0.0, 0.0, 0.0).0, 0.0);
+        assert_eq!(Op::Pow.partials(0.0, 2.0, 0.0).1, 0.0);
+        assert_eq!(Op::Sigmoid.forward(-800.0, 0.0), 0.0);
+        assert_eq!(Op::Sigmoid.forward(800.0, 0.0), 1.0);
+    }
+}

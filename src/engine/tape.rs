@@ -1,0 +1,417 @@
+//! The tape: a thread-local arena that holds every node of the computation graph.
+//!
+//! Nodes are stored as a struct of arrays, in the order they were created. Creation order is
+//! a topological order (an operation's operands exist before it), so backward is one reverse
+//! sweep over the arrays: no recursion, no sorting, no hashing.
+//!
+//! A [`Value`](super::Value) is an index into these arrays plus the *epoch* in which it was
+//! made. Releasing nodes ([`Tape::truncate`], or dropping a [`Scope`]) starts a new epoch and
+//! remembers the lowest index released since each older epoch, so a handle to a released node
+//! is detected on its next use and reported with a panic, never read as a wrong number.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use super::ops::{Arity, Op};
+
+/// A position on the tape, returned by [`Tape::mark`] and consumed by [`Tape::truncate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    nodes: usize,
+    consts: usize,
+    operands: usize,
+}
+
+impl Mark {
+    /// The number of nodes that were on the tape when the mark was taken.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+}
+
+/// Size of the direct-mapped cache that lets repeated constants share one pool slot.
+const CONST_CACHE: usize = 64;
+
+/// The storage behind all [`Value`](super::Value)s of one thread.
+#[derive(Debug)]
+pub(crate) struct TapeData {
+    /// Forward value of each node.
+    pub(crate) val: Vec<f64>,
+    /// Gradient (adjoint) of each node.
+    pub(crate) grad: Vec<f64>,
+    /// Operation that made each node.
+    pub(crate) op: Vec<Op>,
+    /// First operand: a node index, or for n-ary ops the start in `operands`.
+    pub(crate) a: Vec<u32>,
+    /// Second operand: a node index, an index into `consts`, or for n-ary ops the count.
+    pub(crate) b: Vec<u32>,
+    /// Constant pool for [`Arity::WithConst`] operations.
+    pub(crate) consts: Vec<f64>,
+    /// Operand lists of n-ary operations.
+    pub(crate) operands: Vec<u32>,
+    /// Labels, for the few nodes that have one.
+    pub(crate) labels: BTreeMap<u32, String>,
+    /// Current epoch; every truncation starts a new one.
+    pub(crate) epoch: u32,
+    /// `(first_epoch, floor)` runs: a handle made in an epoch `e >= first_epoch` (and before
+    /// the next run) is valid only if its index is below `floor`. Floors never decrease.
+    floors: Vec<(u32, u32)>,
+    /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
+    dirty: usize,
+    /// Recently used constants: slot -> index into `consts`.
+    const_cache: [u32; CONST_CACHE],
+}
+
+thread_local! {
+    pub(crate) static TAPE: RefCell<TapeData> = const { RefCell::new(TapeData::new()) };
+}
+
+/// Runs `f` with this thread's tape.
+#[inline(always)]
+pub(crate) fn with_tape<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
+    TAPE.with(|t| f(&mut t.borrow_mut()))
+}
+
+impl TapeData {
+    const fn new() -> Self {
+        TapeData {
+            val: Vec::new(),
+            grad: Vec::new(),
+            op: Vec::new(),
+            a: Vec::new(),
+            b: Vec::new(),
+            consts: Vec::new(),
+            operands: Vec::new(),
+            labels: BTreeMap::new(),
+            epoch: 0,
+            floors: Vec::new(),
+            dirty: 0,
+            const_cache: [u32::MAX; CONST_CACHE],
+        }
+    }
+
+    /// Number of nodes on the tape.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.val.len()
+    }
+
+    /// Checks that a handle `(idx, epoch)` still refers to a live node and returns its index.
+    ///
+    /// Panics with an explanation if the node was released by a truncation.
+    #[inline(always)]
+    pub(crate) fn check(&self, idx: u32, epoch: u32) -> usize {
+        if epoch == self.epoch || self.older_handle_is_live(idx, epoch) {
+            idx as usize
+        } else {
+            released(idx, epoch)
+        }
+    }
+
+    #[inline]
+    fn older_handle_is_live(&self, idx: u32, epoch: u32) -> bool {
+        if epoch > self.epoch {
+            // Only possible through a handle smuggled across threads, which `Value: !Send`
+            // forbids; refuse it rather than read another tape's slot.
+            return false;
+        }
+        // The last run whose first epoch is <= epoch (floors[0].0 == 0 once any exists).
+        let k = self.floors.partition_point(|&(first, _)| first <= epoch);
+        debug_assert!(k > 0, "an older epoch always has a floor");
+        idx < self.floors[k - 1].1
+    }
+
+    /// Appends a node and returns its index.
+    ///
+    /// Pre: `a`/`b` are already checked indices (or constant / operand positions, by arity).
+    #[inline(always)]
+    pub(crate) fn push(&mut self, val: f64, op: Op, a: u32, b: u32) -> u32 {
+        let idx = self.val.len();
+        assert!(
+            idx < u32::MAX as usize,
+            "micrograd: the tape is full (2^32 - 1 nodes); release nodes with Tape::scope or Tape::truncate"
+        );
+        self.val.push(val);
+        self.grad.push(0.0);
+        self.op.push(op);
+        self.a.push(a);
+        self.b.push(b);
+        idx as u32
+    }
+
+    /// Stores a constant in the pool (sharing a slot with a recent equal constant).
+    #[inline(always)]
+    pub(crate) fn constant(&mut self, c: f64) -> u32 {
+        let bits = c.to_bits();
+        let slot = (bits ^ (bits >> 29) ^ (bits >> 47)) as usize % CONST_CACHE;
+        let cached = self.const_cache[slot] as usize;
+        if cached < self.consts.len() && self.consts[cached].to_bits() == bits {
+            return cached as u32;
+        }
+        let idx = self.consts.len() as u32;
+        self.consts.push(c);
+        self.const_cache[slot] = idx;
+        idx
+    }
+
+    /// The current position, to truncate back to later.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            nodes: self.val.len(),
+            consts: self.consts.len(),
+            operands: self.operands.len(),
+        }
+    }
+
+    /// Releases every node created after `mark`. Their handles become invalid.
+    pub(crate) fn truncate(&mut self, mark: Mark) {
+        if mark.nodes >= self.val.len() {
+            // Nothing to release (the nodes above the mark were already released).
+            return;
+        }
+        let m = mark.nodes;
+        self.val.truncate(m);
+        self.grad.truncate(m);
+        self.op.truncate(m);
+        self.a.truncate(m);
+        self.b.truncate(m);
+        self.consts.truncate(mark.consts.min(self.consts.len()));
+        self.operands
+            .truncate(mark.operands.min(self.operands.len()));
+        if self
+            .labels
+            .last_key_value()
+            .is_some_and(|(k, _)| *k as usize >= m)
+        {
+            self.labels.split_off(&(m as u32));
+        }
+        self.dirty = self.dirty.min(m);
+        // Every epoch up to the current one now has floor <= m.
+        let mut first = self.epoch;
+        while let Some(&(f, floor)) = self.floors.last() {
+            if floor as usize >= m {
+                first = f;
+                self.floors.pop();
+            } else {
+                break;
+            }
+        }
+        self.floors.push((first, m as u32));
+        self.epoch = self
+            .epoch
+            .checked_add(1)
+            .expect("micrograd: more than 2^32 truncations of one tape");
+    }
+
+    /// Back-propagates from node `root`: seeds it with 1 and adds into every ancestor.
+    ///
+    /// Post: every leaf ancestor's grad grew by d root / d leaf; every interior node at or
+    /// below `root` holds d root / d node (interior grads from earlier sweeps are cleared first,
+    /// so they are not propagated twice).
+    pub(crate) fn backward(&mut self, root: usize) {
+        let n = root + 1;
+        // Clear interior adjoints left by an earlier backward (or set_grad) below the root.
+        let dirty = self.dirty.min(n);
+        for i in 0..dirty {
+            if self.op[i] != Op::Leaf {
+                self.grad[i] = 0.0;
+            }
+        }
+        self.dirty = self.dirty.max(n);
+        self.grad[root] += 1.0;
+        self.sweep(0, n);
+    }
+
+    /// Reverse sweep over nodes `lo..hi`, propagating each node's adjoint to its operands.
+    pub(crate) fn sweep(&mut self, lo: usize, hi: usize) {
+        let val = &self.val[..];
+        let grad = &mut self.grad[..];
+        let ops = &self.op[..];
+        let aa = &self.a[..];
+        let bb = &self.b[..];
+        let consts = &self.consts[..];
+        let operands = &self.operands[..];
+        for i in (lo..hi).rev() {
+            let g = grad[i];
+            if g == 0.0 {
+                continue;
+            }
+            let op = ops[i];
+            match op.arity() {
+                Arity::Leaf => {}
+                Arity::Unary => {
+                    let a = aa[i] as usize;
+                    let (da, _) = op.partials(val[a], 0.0, val[i]);
+                    grad[a] += g * da;
+                }
+                Arity::WithConst => {
+                    let a = aa[i] as usize;
+                    let c = consts[bb[i] as usize];
+                    let (da, _) = op.partials(val[a], c, val[i]);
+                    grad[a] += g * da;
+                }
+                Arity::Binary => {
+                    let a = aa[i] as usize;
+                    let b = bb[i] as usize;
+                    let (da, db) = op.partials(val[a], val[b], val[i]);
+                    grad[a] += g * da;
+                    grad[b] += g * db;
+                }
+                Arity::Nary => {
+                    let start = aa[i] as usize;
+                    let count = bb[i] as usize;
+                    let args = &operands[start..start + count];
+                    if op == Op::Sum {
+                        for &x in args {
+                            grad[x as usize] += g;
+                        }
+                    } else {
+                        for pair in args.chunks_exact(2) {
+                            let (w, x) = (pair[0] as usize, pair[1] as usize);
+                            let (vw, vx) = (val[w], val[x]);
+                            grad[w] += g * vx;
+                            grad[x] += g * vw;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(dead_code)] // used by replay (performance issue)
+    /// Recomputes the forward value of every node in `lo..hi` from its operands
+    /// (leaves keep their data). Used to replay a recorded graph on new leaf values.
+    pub(crate) fn forward_range(&mut self, lo: usize, hi: usize) {
+        for i in lo..hi {
+            let op = self.op[i];
+            let (a, b) = (self.a[i] as usize, self.b[i] as usize);
+            let v = match op.arity() {
+                Arity::Leaf => continue,
+                Arity::Unary => op.forward(self.val[a], 0.0),
+                Arity::WithConst => op.forward(self.val[a], self.consts[b]),
+                Arity::Binary => op.forward(self.val[a], self.val[b]),
+                Arity::Nary => {
+                    let args = &self.operands[a..a + b];
+                    if op == Op::Sum {
+                        args.iter().map(|&x| self.val[x as usize]).sum()
+                    } else {
+                        args.chunks_exact(2)
+                            .map(|p| self.val[p[0] as usize] * self.val[p[1] as usize])
+                            .sum()
+                    }
+                }
+            };
+            self.val[i] = v;
+        }
+    }
+
+    /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).
+    pub(crate) fn touch_grad(&mut self, idx: usize) {
+        if self.op[idx] != Op::Leaf {
+            self.dirty = self.dirty.max(idx + 1);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn released(idx: u32, epoch: u32) -> ! {
+    panic!(
+        "micrograd: use of a released Value (node {idx}, made in tape epoch {epoch}). \
+         Its node was freed when a Tape::scope() ended or Tape::truncate() ran; keep only \
+         values made before the scope began (parameters), or copy the number out with .data()"
+    )
+}
+
+/// Control of this thread's tape: its size, and releasing the nodes of a finished step.
+///
+/// ```
+/// use micrograd::{Tape, Value};
+///
+/// let w = Value::new(0.5); // a parameter, made before the loop
+/// for _ in 0..3 {
+///     let _step = Tape::scope(); // nodes made below are released at the end of the step
+///     let loss = (w * 3.0 - 1.0).pow(2.0);
+///     w.set_grad(0.0);
+///     loss.backward();
+///     w.set_data(w.data() - 0.1 * w.grad());
+/// }
+/// assert_eq!(Tape::len(), 1); // only `w` is left: memory stays flat however long the loop
+/// ```
+pub struct Tape {
+    _private: (),
+}
+
+impl Tape {
+    /// Number of live nodes on this thread's tape.
+    pub fn len() -> usize {
+        with_tape(|t| t.len())
+    }
+
+    /// Whether this thread's tape holds no node.
+    pub fn is_empty() -> bool {
+        Tape::len() == 0
+    }
+
+    /// The current position on the tape.
+    pub fn mark() -> Mark {
+        with_tape(|t| t.mark())
+    }
+
+    /// Releases every node created after `mark`; handles to them panic on their next use.
+    pub fn truncate(mark: Mark) {
+        with_tape(|t| t.truncate(mark))
+    }
+
+    /// Releases every node of this thread's tape.
+    pub fn clear() {
+        Tape::truncate(Mark {
+            nodes: 0,
+            consts: 0,
+            operands: 0,
+        })
+    }
+
+    /// Starts a scope: when the returned guard drops, the nodes made since are released.
+    pub fn scope() -> Scope {
+        Scope {
+            mark: Tape::mark(),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Memory reserved by the tape's arrays, in bytes (capacity, not length).
+    pub fn capacity_bytes() -> usize {
+        with_tape(|t| {
+            t.val.capacity() * 8
+                + t.grad.capacity() * 8
+                + t.op.capacity()
+                + t.a.capacity() * 4
+                + t.b.capacity() * 4
+                + t.consts.capacity() * 8
+                + t.operands.capacity() * 4
+        })
+    }
+}
+
+/// A guard from [`Tape::scope`]: releases the nodes made during its life when it drops.
+#[must_use = "a Scope releases its nodes when dropped; bind it with `let _step = Tape::scope();`"]
+pub struct Scope {
+    mark: Mark,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Scope {
+    /// The position the scope will truncate back to.
+    pub fn mark(&self) -> Mark {
+        self.mark
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        // The tape may already be gone if the thread is exiting.
+        let _ = TAPE.try_with(|t| t.borrow_mut().truncate(self.mark));
+    }
+}

@@ -1,0 +1,512 @@
+//! [`Value`]: a scalar that remembers how it was made, as in micrograd.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+use super::ops::{Arity, Op};
+use super::tape::{TapeData, with_tape};
+
+/// A scalar node of the computation graph: a small `Copy` handle into this thread's tape.
+///
+/// The number (`data`) and the gradient (`grad`) live on the tape, so every copy of a handle
+/// sees the same node: `p.set_data(..)` through `model.parameters()` updates the model, as in
+/// micrograd. A `Value` is `!Send`: it belongs to the thread whose tape holds it, and using it
+/// on another thread does not compile:
+///
+/// ```compile_fail
+/// let v = micrograd::Value::new(1.0);
+/// std::thread::spawn(move || v.data());
+/// ```
+///
+/// The lecture's neuron:
+///
+/// ```
+/// use micrograd::Value;
+///
+/// let x1 = Value::new(2.0).with_label("x1");
+/// let w1 = Value::new(-3.0).with_label("w1");
+/// let x2 = Value::new(0.0).with_label("x2");
+/// let w2 = Value::new(1.0).with_label("w2");
+/// let b = Value::new(6.8813735870194432).with_label("b");
+/// let o = (x1 * w1 + x2 * w2 + b).tanh();
+/// o.backward();
+/// assert!((o.data() - 0.7071).abs() < 1e-4);
+/// assert!((x1.grad() - (-1.5)).abs() < 1e-9);
+/// assert!((w1.grad() - 1.0).abs() < 1e-9);
+/// let y = (o - 1.0) / 2.0 + 10.0 / o; // f64 on either side of + - * /
+/// assert!(y.data() > 0.0);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Value {
+    idx: u32,
+    epoch: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// What made a node: its operation, its node operands and its constant, if any.
+/// Returned by [`Value::node`]; used to draw graphs.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The operation.
+    pub op: Op,
+    /// The node operands, in order (for [`Op::Dot`]: `w0, x0, w1, x1, ...`).
+    pub inputs: Vec<Value>,
+    /// The constant operand of a [`Arity::WithConst`] operation.
+    pub constant: Option<f64>,
+}
+
+impl Value {
+    #[inline(always)]
+    fn from_index(t: &TapeData, idx: u32) -> Value {
+        Value {
+            idx,
+            epoch: t.epoch,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The checked tape index of this value.
+    #[inline(always)]
+    pub(crate) fn index(self, t: &TapeData) -> usize {
+        t.check(self.idx, self.epoch)
+    }
+
+    /// A new leaf (an input or a parameter) holding `data`, with gradient 0.
+    #[inline]
+    pub fn new(data: f64) -> Value {
+        with_tape(|t| {
+            let i = t.push(data, Op::Leaf, 0, 0);
+            Value::from_index(t, i)
+        })
+    }
+
+    /// Creates many leaves at once.
+    pub fn leaves(data: &[f64]) -> Vec<Value> {
+        data.iter().map(|&d| Value::new(d)).collect()
+    }
+
+    /// Gives this value a label (shown in graph pictures) and returns it.
+    pub fn with_label(self, label: impl Into<String>) -> Value {
+        self.set_label(label);
+        self
+    }
+
+    /// Sets this value's label.
+    pub fn set_label(self, label: impl Into<String>) {
+        let label = label.into();
+        with_tape(|t| {
+            let i = self.index(t);
+            t.labels.insert(i as u32, label);
+        })
+    }
+
+    /// This value's label, if it has one.
+    pub fn label(self) -> Option<String> {
+        with_tape(|t| {
+            let i = self.index(t);
+            t.labels.get(&(i as u32)).cloned()
+        })
+    }
+
+    /// The number this value holds.
+    #[inline]
+    pub fn data(self) -> f64 {
+        with_tape(|t| t.val[self.index(t)])
+    }
+
+    /// The gradient accumulated into this value by [`backward`](Value::backward).
+    #[inline]
+    pub fn grad(self) -> f64 {
+        with_tape(|t| t.grad[self.index(t)])
+    }
+
+    /// Overwrites the number (an optimizer's update). Values computed from this one earlier
+    /// keep their numbers; recompute them (or replay the graph) to see the change.
+    #[inline]
+    pub fn set_data(self, data: f64) {
+        with_tape(|t| {
+            let i = self.index(t);
+            t.val[i] = data;
+        })
+    }
+
+    /// Overwrites the gradient (`set_grad(0.0)` is micrograd's `p.grad = 0`).
+    #[inline]
+    pub fn set_grad(self, grad: f64) {
+        with_tape(|t| {
+            let i = self.index(t);
+            t.grad[i] = grad;
+            t.touch_grad(i);
+        })
+    }
+
+    /// Back-propagates from this value: seeds its gradient with 1 and adds
+    /// d self / d v into the gradient of every ancestor `v`, by one reverse sweep of the tape.
+    ///
+    /// Gradients of leaves accumulate across calls (zero them with `set_grad(0.0)`, as in
+    /// micrograd); an interior node's gradient is that of the latest backward through it.
+    pub fn backward(self) {
+        with_tape(|t| {
+            let i = self.index(t);
+            t.backward(i);
+        })
+    }
+
+    /// The operation that made this value and its operands.
+    pub fn node(self) -> Node {
+        with_tape(|t| {
+            let i = self.index(t);
+            let op = t.op[i];
+            let (a, b) = (t.a[i], t.b[i]);
+            let h = |x: u32| Value::from_index(t, x);
+            let (inputs, constant) = match op.arity() {
+                Arity::Leaf => (vec![], None),
+                Arity::Unary => (vec![h(a)], None),
+                Arity::WithConst => (vec![h(a)], Some(t.consts[b as usize])),
+                Arity::Binary => (vec![h(a), h(b)], None),
+                Arity::Nary => (
+                    t.operands[a as usize..(a + b) as usize]
+                        .iter()
+                        .map(|&x| h(x))
+                        .collect(),
+                    None,
+                ),
+            };
+            Node {
+                op,
+                inputs,
+                constant,
+            }
+        })
+    }
+
+    /// This value and every value it depends on, operands before their results
+    /// (a topological order), each once.
+    pub fn ancestors(self) -> Vec<Value> {
+        with_tape(|t| {
+            let root = self.index(t);
+            let mut seen = vec![false; root + 1];
+            seen[root] = true;
+            let mut order = Vec::new();
+            for i in (0..=root).rev() {
+                if !seen[i] {
+                    continue;
+                }
+                order.push(Value::from_index(t, i as u32));
+                let (a, b) = (t.a[i] as usize, t.b[i] as usize);
+                match t.op[i].arity() {
+                    Arity::Leaf => {}
+                    Arity::Unary | Arity::WithConst => seen[a] = true,
+                    Arity::Binary => {
+                        seen[a] = true;
+                        seen[b] = true;
+                    }
+                    Arity::Nary => {
+                        for &x in &t.operands[a..a + b] {
+                            seen[x as usize] = true;
+                        }
+                    }
+                }
+            }
+            order.reverse();
+            order
+        })
+    }
+
+    /// Whether two handles refer to the same node.
+    pub fn same_node(self, other: Value) -> bool {
+        self.idx == other.idx && self.epoch == other.epoch
+            || with_tape(|t| self.index(t) == other.index(t))
+    }
+
+    /// The node's position on the tape (stable while the node lives).
+    pub fn id(self) -> usize {
+        with_tape(|t| self.index(t))
+    }
+
+    #[inline(always)]
+    fn unary(self, op: Op) -> Value {
+        with_tape(|t| {
+            let a = self.index(t);
+            let v = op.forward(t.val[a], 0.0);
+            let i = t.push(v, op, a as u32, 0);
+            Value::from_index(t, i)
+        })
+    }
+
+    #[inline(always)]
+    fn with_const(self, op: Op, c: f64) -> Value {
+        with_tape(|t| {
+            let a = self.index(t);
+            let v = op.forward(t.val[a], c);
+            let k = t.constant(c);
+            let i = t.push(v, op, a as u32, k);
+            Value::from_index(t, i)
+        })
+    }
+
+    #[inline(always)]
+    fn binary(self, op: Op, other: Value) -> Value {
+        with_tape(|t| {
+            let a = self.index(t);
+            let b = other.index(t);
+            let v = op.forward(t.val[a], t.val[b]);
+            let i = t.push(v, op, a as u32, b as u32);
+            Value::from_index(t, i)
+        })
+    }
+
+    /// `self ** exponent`, for an `f64` (or integer) or a `Value` exponent.
+    ///
+    /// ```
+    /// use micrograd::Value;
+    /// let a = Value::new(1.7);
+    /// let b = Value::new(-0.6);
+    /// let y = a.pow(b); // d/db a^b = a^b ln a
+    /// y.backward();
+    /// assert!((b.grad() - y.data() * 1.7f64.ln()).abs() < 1e-12);
+    /// assert_eq!(a.pow(2.0).data(), 1.7 * 1.7);
+    /// ```
+    pub fn pow(self, exponent: impl Into<Exponent>) -> Value {
+        match exponent.into() {
+            Exponent::Const(c) => self.with_const(Op::PowConst, c),
+            Exponent::Value(e) => self.binary(Op::Pow, e),
+        }
+    }
+
+    /// `base ** exponent` for a constant base (`2 ** x`): d/dx = base^x ln base.
+    pub fn pow_base(base: f64, exponent: Value) -> Value {
+        exponent.with_const(Op::ConstPow, base)
+    }
+
+    /// `e ** self`.
+    pub fn exp(self) -> Value {
+        self.unary(Op::Exp)
+    }
+
+    /// Natural logarithm.
+    pub fn log(self) -> Value {
+        self.unary(Op::Log)
+    }
+
+    /// Hyperbolic tangent.
+    pub fn tanh(self) -> Value {
+        self.unary(Op::Tanh)
+    }
+
+    /// `max(self, 0)`, with derivative 0 at exactly 0 (as PyTorch and micrograd).
+    pub fn relu(self) -> Value {
+        self.unary(Op::Relu)
+    }
+
+    /// Logistic sigmoid `1 / (1 + e^-self)`.
+    pub fn sigmoid(self) -> Value {
+        self.unary(Op::Sigmoid)
+    }
+
+    /// The sum of `values`, as one node (an empty sum is a new leaf 0).
+    ///
+    /// ```
+    /// use micrograd::Value;
+    /// let xs = Value::leaves(&[1.0, 2.0, 3.0]);
+    /// let s = Value::sum(&xs);
+    /// s.backward();
+    /// assert_eq!(s.data(), 6.0);
+    /// assert_eq!(xs[1].grad(), 1.0);
+    /// ```
+    pub fn sum(values: &[Value]) -> Value {
+        if values.is_empty() {
+            return Value::new(0.0);
+        }
+        with_tape(|t| {
+            let start = t.operands.len();
+            let mut s = 0.0;
+            for &v in values {
+                let i = v.index(t);
+                s += t.val[i];
+                t.operands.push(i as u32);
+            }
+            let i = t.push(s, Op::Sum, start as u32, values.len() as u32);
+            Value::from_index(t, i)
+        })
+    }
+
+    /// The dot product `sum(w[i] * x[i])`, as one node: a neuron's weighted sum.
+    ///
+    /// Panics if the slices differ in length (a programming error).
+    ///
+    /// ```
+    /// use micrograd::Value;
+    /// let w = Value::leaves(&[2.0, -1.0]);
+    /// let x = Value::leaves(&[3.0, 4.0]);
+    /// let y = Value::dot(&w, &x);
+    /// y.backward();
+    /// assert_eq!(y.data(), 2.0);
+    /// assert_eq!((w[0].grad(), x[1].grad()), (3.0, -1.0));
+    /// ```
+    pub fn dot(w: &[Value], x: &[Value]) -> Value {
+        assert_eq!(
+            w.len(),
+            x.len(),
+            "micrograd: Value::dot needs slices of equal length"
+        );
+        if w.is_empty() {
+            return Value::new(0.0);
+        }
+        with_tape(|t| {
+            let start = t.operands.len();
+            let mut s = 0.0;
+            for (&wi, &xi) in w.iter().zip(x) {
+                let (iw, ix) = (wi.index(t), xi.index(t));
+                s += t.val[iw] * t.val[ix];
+                t.operands.push(iw as u32);
+                t.operands.push(ix as u32);
+            }
+            let i = t.push(s, Op::Dot, start as u32, 2 * w.len() as u32);
+            Value::from_index(t, i)
+        })
+    }
+}
+
+/// The exponent of [`Value::pow`]: a constant or a `Value`.
+#[derive(Clone, Copy, Debug)]
+pub enum Exponent {
+    /// A constant exponent.
+    Const(f64),
+    /// A differentiable exponent.
+    Value(Value),
+}
+
+impl From<f64> for Exponent {
+    fn from(c: f64) -> Self {
+        Exponent::Const(c)
+    }
+}
+
+impl From<i32> for Exponent {
+    fn from(c: i32) -> Self {
+        Exponent::Const(c as f64)
+    }
+}
+
+impl From<Value> for Exponent {
+    fn from(v: Value) -> Self {
+        Exponent::Value(v)
+    }
+}
+
+impl fmt::Debug for Value {
+    /// Prints like micrograd's repr: `Value(data=2.0, grad=-1.5)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (d, g) = with_tape(|t| {
+            let i = self.index(t);
+            (t.val[i], t.grad[i])
+        });
+        write!(f, "Value(data={d:?}, grad={g:?})")
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Self {
+        Value::new(x)
+    }
+}
+
+// Operator syntax: Value (op) Value, Value (op) f64, f64 (op) Value. A constant never becomes
+// a node: it is folded into the operation (see ops.rs).
+macro_rules! binop {
+    ($Trait:ident, $method:ident, $Assign:ident, $assign:ident, $op:expr, $vc:expr, $cv:expr) => {
+        impl $Trait<Value> for Value {
+            type Output = Value;
+            #[inline]
+            fn $method(self, rhs: Value) -> Value {
+                self.binary($op, rhs)
+            }
+        }
+        impl $Trait<f64> for Value {
+            type Output = Value;
+            #[inline]
+            fn $method(self, rhs: f64) -> Value {
+                self.with_const($vc, rhs)
+            }
+        }
+        impl $Trait<Value> for f64 {
+            type Output = Value;
+            #[inline]
+            fn $method(self, rhs: Value) -> Value {
+                rhs.with_const($cv, self)
+            }
+        }
+        impl $Assign<Value> for Value {
+            #[inline]
+            fn $assign(&mut self, rhs: Value) {
+                *self = $Trait::$method(*self, rhs);
+            }
+        }
+        impl $Assign<f64> for Value {
+            #[inline]
+            fn $assign(&mut self, rhs: f64) {
+                *self = $Trait::$method(*self, rhs);
+            }
+        }
+    };
+}
+
+binop!(
+    Add,
+    add,
+    AddAssign,
+    add_assign,
+    Op::Add,
+    Op::AddConst,
+    Op::AddConst
+);
+binop!(
+    Sub,
+    sub,
+    SubAssign,
+    sub_assign,
+    Op::Sub,
+    Op::SubConst,
+    Op::ConstSub
+);
+binop!(
+    Mul,
+    mul,
+    MulAssign,
+    mul_assign,
+    Op::Mul,
+    Op::MulConst,
+    Op::MulConst
+);
+binop!(
+    Div,
+    div,
+    DivAssign,
+    div_assign,
+    Op::Div,
+    Op::DivConst,
+    Op::ConstDiv
+);
+
+impl Neg for Value {
+    type Output = Value;
+    #[inline]
+    fn neg(self) -> Value {
+        self.unary(Op::Neg)
+    }
+}
+
+impl std::iter::Sum for Value {
+    fn sum<I: Iterator<Item = Value>>(iter: I) -> Value {
+        let v: Vec<Value> = iter.collect();
+        Value::sum(&v)
+    }
+}

@@ -1,0 +1,1 @@
+//! The expression language of `micrograd grad` (not written yet).

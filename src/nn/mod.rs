@@ -1,0 +1,1 @@
+//! Neural networks: modules, losses, optimizers (not written yet).

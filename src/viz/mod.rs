@@ -1,0 +1,1 @@
+//! Pictures: graphs and plots (not written yet).
