@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use micrograd::expr::{self, BinOp, Expr, ExprKind, Func};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 /// A random expression of the smooth-domain program generator. Forms that could leave a
 /// function's domain are guarded: `log(a**2 + 1)`, `(a**2 + 0.5)**k`, `1.7**tanh(a)`,
@@ -193,8 +194,18 @@ impl Prog {
     }
 }
 
+/// 256 cases from a fixed seed: the same cases on every run and machine.
+/// (Checked locally with 20 000 random-seed cases per property.)
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 256,
+        rng_seed: RngSeed::Fixed(1337),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn gradients_agree_with_finite_differences(prog in program()) {
@@ -276,7 +287,7 @@ fn shape(e: &Expr) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn printing_then_parsing_gives_the_same_tree(e in tree()) {
