@@ -3,6 +3,7 @@
 
 use micrograd::Value;
 
+#[allow(clippy::misrefactored_assign_op)] // `c += c + 1` as micrograd writes it
 fn main() {
     let a = Value::new(-4.0);
     let b = Value::new(2.0);
