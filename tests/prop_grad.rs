@@ -299,3 +299,40 @@ proptest! {
         prop_assert_eq!(back.to_string(), text);
     }
 }
+
+// ---- bad text is an error, never a panic ---------------------------------------------------
+
+fn token_soup() -> impl Strategy<Value = String> {
+    let pieces = vec![
+        "a", "b", "x1", "=", "(", ")", "*", "**", "-", "+", "/", "1e", "2", ".5", "1e-3", ";",
+        "\n", "exp", "tanh", "foo", "# c\n", " ", "\t", "é", "$", ".",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..24).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_text_parses_or_fails_with_a_position(src in prop_oneof![token_soup(), "[ -~\n\t]{0,40}"]) {
+        match expr::parse(&src) {
+            Ok(program) => {
+                // Evaluation either works or names an undefined name that is in the text.
+                match program.value_at(&[("a", 0.5), ("b", -1.0), ("x1", 2.0)]) {
+                    Ok(_) => {}
+                    Err(expr::EvalError::UndefinedName { name, location }) => {
+                        prop_assert_eq!(&src[location.span.start..location.span.end], name.as_str());
+                    }
+                    Err(e) => prop_assert!(false, "{e}"),
+                }
+            }
+            Err(e) => {
+                let lines = src.split('\n').count();
+                prop_assert!(e.line() >= 1 && e.line() <= lines, "{:?}: {}", src, e);
+                prop_assert!(e.column() >= 1);
+                let text = e.to_string();
+                prop_assert!(text.ends_with('^') || text.starts_with("empty program"), "{}", text);
+            }
+        }
+    }
+}
