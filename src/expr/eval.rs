@@ -150,29 +150,63 @@ pub(crate) fn run(
     Ok(last)
 }
 
+/// Evaluates `e`, operands left to right. The walk keeps its own stack rather than
+/// recursing, so a deep tree (up to [`MAX_DEPTH`](super::MAX_DEPTH)) needs no deep call stack
+/// even in a debug build on a small thread.
 fn eval_expr(src: &str, e: &Expr, env: &HashMap<String, Scalar>) -> Result<Scalar, EvalError> {
-    Ok(match &e.kind {
-        ExprKind::Number(x) => Scalar::Const(*x),
-        ExprKind::Name(name) => match env.get(name) {
-            Some(v) => *v,
-            None => {
-                return Err(EvalError::UndefinedName {
-                    name: name.clone(),
-                    location: Location::new(src, e.span),
-                });
+    enum Task<'a> {
+        /// Evaluate this expression, pushing its value.
+        Visit(&'a Expr),
+        /// Its operands' values are on top of the value stack: combine them.
+        Apply(&'a Expr),
+    }
+    let mut tasks = vec![Task::Visit(e)];
+    let mut values: Vec<Scalar> = Vec::new();
+    let pop = |values: &mut Vec<Scalar>| values.pop().expect("an operand was evaluated");
+    while let Some(task) = tasks.pop() {
+        match task {
+            Task::Visit(e) => match &e.kind {
+                ExprKind::Number(x) => values.push(Scalar::Const(*x)),
+                ExprKind::Name(name) => match env.get(name) {
+                    Some(v) => values.push(*v),
+                    None => {
+                        return Err(EvalError::UndefinedName {
+                            name: name.clone(),
+                            location: Location::new(src, e.span),
+                        });
+                    }
+                },
+                ExprKind::Call(_, a) | ExprKind::Neg(a) => {
+                    tasks.push(Task::Apply(e));
+                    tasks.push(Task::Visit(a));
+                }
+                ExprKind::Binary(_, a, b) => {
+                    tasks.push(Task::Apply(e));
+                    tasks.push(Task::Visit(b));
+                    tasks.push(Task::Visit(a)); // popped first: `a` is evaluated first
+                }
+            },
+            Task::Apply(e) => {
+                let v = match &e.kind {
+                    ExprKind::Call(func, _) => call(*func, pop(&mut values)),
+                    ExprKind::Neg(_) => match pop(&mut values) {
+                        Scalar::Const(c) => Scalar::Const(Op::Neg.forward(c, 0.0)),
+                        Scalar::Node(v) => Scalar::Node(-v),
+                    },
+                    ExprKind::Binary(op, _, _) => {
+                        let b = pop(&mut values);
+                        let a = pop(&mut values);
+                        binary(*op, a, b)
+                    }
+                    ExprKind::Number(_) | ExprKind::Name(_) => {
+                        unreachable!("leaves are not applied")
+                    }
+                };
+                values.push(v);
             }
-        },
-        ExprKind::Call(func, arg) => call(*func, eval_expr(src, arg, env)?),
-        ExprKind::Neg(a) => match eval_expr(src, a, env)? {
-            Scalar::Const(c) => Scalar::Const(Op::Neg.forward(c, 0.0)),
-            Scalar::Node(v) => Scalar::Node(-v),
-        },
-        ExprKind::Binary(op, a, b) => {
-            let a = eval_expr(src, a, env)?;
-            let b = eval_expr(src, b, env)?;
-            binary(*op, a, b)
         }
-    })
+    }
+    Ok(pop(&mut values))
 }
 
 fn call(func: Func, x: Scalar) -> Scalar {

@@ -8,6 +8,11 @@ fn value(src: &str) -> f64 {
     parse(src).unwrap().value_at(&none).unwrap()
 }
 
+/// The value of a program at `x = 1`, through the engine.
+fn value_of_x(src: &str) -> f64 {
+    gradients(src, &[("x", 1.0)]).unwrap().0
+}
+
 /// A fully parenthesized rendering of the tree, to compare shapes.
 fn shape(e: &Expr) -> String {
     match &e.kind {
@@ -158,12 +163,22 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(parse_err(&src).message().contains("nested too deeply"));
     let src = format!("{}x", "-".repeat(10_000));
     assert!(parse_err(&src).message().contains("nested too deeply"));
-    let src = vec!["x"; 5000].join(" + ");
+    let src = vec!["x"; MAX_DEPTH + 1].join(" + ");
     assert!(parse_err(&src).message().contains("too deep"));
-    // A long but allowed chain evaluates.
-    let src = vec!["x"; 900].join(" + ");
+    // The longest allowed chain evaluates, prints and drops, even on a test thread's stack
+    // in a debug build.
+    let src = vec!["x"; MAX_DEPTH].join(" + ");
     let (v, g) = gradients(&src, &[("x", 1.0)]).unwrap();
-    assert_eq!((v, g[0].1), (900.0, 900.0));
+    assert_eq!((v, g[0].1), (MAX_DEPTH as f64, MAX_DEPTH as f64));
+    let p = parse(&src).unwrap();
+    assert_eq!(p.to_string(), src);
+    assert_eq!(p.clone(), p);
+    let src = format!("{}x{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+    assert_eq!(value_of_x(&src), 1.0);
+    let src = format!("{}x", "-".repeat(MAX_NESTING));
+    assert_eq!(value_of_x(&src), 1.0);
+    let src = vec!["x"; MAX_NESTING].join("**");
+    assert_eq!(value_of_x(&src), 1.0);
 }
 
 #[test]
