@@ -26,11 +26,11 @@ pub struct ValueRecord {
 }
 
 impl ValueRecord {
-    /// The record's fields, left to right: the label (if any), `data …`, `grad …`,
-    /// numbers with four decimals as in the lecture.
+    /// The record's fields, left to right: the label (if any and not empty), `data …`,
+    /// `grad …`, numbers with four decimals as in the lecture.
     pub fn fields(&self) -> Vec<String> {
         let mut f = Vec::with_capacity(3);
-        if let Some(l) = &self.label {
+        if let Some(l) = self.label.as_ref().filter(|l| !l.is_empty()) {
             f.push(l.clone());
         }
         f.push(format!("data {}", fixed(self.data, 4)));

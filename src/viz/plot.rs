@@ -64,6 +64,13 @@ impl Boundary {
     /// `classify(x, y)` gives the class id (0, 1, ...) at each cell's centre.
     /// `resolution` is taken as at least 2.
     ///
+    /// `classify` runs `resolution²` times; if it evaluates a model with [`Value`]s, create
+    /// them inside a [`Tape::scope`] so that the grid does not grow the tape:
+    /// `|x, y| { let _s = Tape::scope(); usize::from(model(x, y).data() > 0.0) }`.
+    ///
+    /// [`Value`]: crate::Value
+    /// [`Tape::scope`]: crate::Tape::scope
+    ///
     /// ```
     /// use micrograd::viz::Boundary;
     /// let pts = [[0.0, 0.0], [1.0, 1.0]];
@@ -357,7 +364,8 @@ fn boundary_scene(b: &Boundary, points: &[[f64; 2]], labels: &[usize], title: &s
 
 /// The decision boundary as SVG: the grid's cells filled in soft class colours (one
 /// `<rect class="cell">` per cell), the `points` on top as discs in their class colour with
-/// a dark outline (`labels[i]` is the class of `points[i]`; points without a label are grey),
+/// a dark outline (`labels[i]` is the class id 0, 1, ... of `points[i]`, so map micrograd's
+/// −1/+1 labels to 0/1; points without a label are grey),
 /// axes with ticks, and `title` on top, as micrograd's `moon_mlp.png`. 600 × 560 units.
 pub fn boundary_svg(b: &Boundary, points: &[[f64; 2]], labels: &[usize], title: &str) -> String {
     boundary_scene(b, points, labels, title).to_svg()
