@@ -383,3 +383,23 @@ fn saves_svg_and_png_by_extension() {
     let err = viz::save_boundary(&dir.path().join("x/y.png"), &b, &pts, &labels, "t").unwrap_err();
     assert!(err.to_string().contains("x/y.png"), "{err}");
 }
+
+#[test]
+fn graph_reads_left_to_right() {
+    let (_, _, g) = readme_example();
+    let l = viz::graph_layout(g).unwrap();
+    let centre = |kind: NodeKind| {
+        let b = l.boxes.iter().find(|b| b.kind == kind).unwrap();
+        b.x + b.w / 2.0
+    };
+    for (k, op) in l.model.ops.iter().enumerate() {
+        let x_op = centre(NodeKind::Op(k));
+        assert!(x_op < centre(NodeKind::Value(op.result)));
+        for &i in &op.inputs {
+            assert!(centre(NodeKind::Value(i)) < x_op);
+        }
+    }
+    // The root is the rightmost box.
+    let root = centre(NodeKind::Value(l.model.values.len() - 1));
+    assert!(l.boxes.iter().all(|b| b.x + b.w / 2.0 <= root));
+}

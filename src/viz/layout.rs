@@ -518,3 +518,38 @@ fn curve_data(pts: &[(f64, f64)], origin: (f64, f64)) -> String {
     }
     d
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curve_data_shifts_and_chains() {
+        let pts = [
+            (10.0, 10.0),
+            (20.0, 10.0),
+            (30.0, 20.0),
+            (40.0, 20.0),
+            (50.0, 30.0),
+            (60.0, 30.0),
+        ];
+        assert_eq!(
+            curve_data(&pts, (10.0, 5.0)),
+            "M 0 5 C 10 5, 20 15, 30 15 S 40 25, 50 25"
+        );
+    }
+
+    #[test]
+    fn boxes_overlap_only_with_shared_interior() {
+        let b = |x, y| NodeBox {
+            kind: NodeKind::Op(0),
+            x,
+            y,
+            w: 10.0,
+            h: 10.0,
+        };
+        assert!(b(0.0, 0.0).overlaps(&b(5.0, 5.0)));
+        assert!(!b(0.0, 0.0).overlaps(&b(10.0, 0.0)));
+        assert!(!b(0.0, 0.0).overlaps(&b(0.0, 11.0)));
+    }
+}
