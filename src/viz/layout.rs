@@ -340,26 +340,26 @@ impl Canvas {
              <rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
             FONT_PX
         );
-        // Edges first so that the boxes sit on top of their ends.
+        // Edges first, so that an edge passing behind a box does not cross its text.
         for it in &self.items {
-            let d = match it {
-                Item::Line(x1, y1, x2, y2) => format!(
-                    "M {} {} L {} {}",
-                    num(x1 - ox),
-                    num(y1 - oy),
-                    num(x2 - ox),
-                    num(y2 - oy)
+            let (d, head) = match it {
+                Item::Line(x1, y1, x2, y2) => (
+                    format!(
+                        "M {} {} L {} {}",
+                        num(x1 - ox),
+                        num(y1 - oy),
+                        num(x2 - ox),
+                        num(y2 - oy)
+                    ),
+                    "",
                 ),
-                Item::Curve(pts) => curve_data(pts, origin),
+                Item::Curve(pts) => (curve_data(pts, origin), " marker-end=\"url(#arrow)\""),
                 _ => continue,
             };
-            {
-                let _ = writeln!(
-                    s,
-                    "<path d=\"{d}\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1.2\" \
-                     marker-end=\"url(#arrow)\"/>"
-                );
-            }
+            let _ = writeln!(
+                s,
+                "<path d=\"{d}\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1.2\"{head}/>"
+            );
         }
         for it in &self.items {
             match it {
