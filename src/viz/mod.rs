@@ -22,6 +22,20 @@
 //! let svg = viz::to_svg(y).unwrap();
 //! assert!(svg.starts_with("<svg"));
 //! ```
+//!
+//! Plots, written with [`save_boundary`] / [`save_curves`] as `.svg` or `.png`:
+//!
+//! ```
+//! use micrograd::viz;
+//!
+//! let points = [[0.0, 0.0], [1.0, 1.0]];
+//! let labels = [0, 1];
+//! let b = viz::Boundary::compute(&points, 20, |x, _y| usize::from(x > 0.5));
+//! let svg = viz::boundary_svg(&b, &points, &labels, "a line");
+//! assert_eq!(svg.matches("class=\"cell\"").count(), 400);
+//! let svg = viz::curves_svg(&[1.0, 0.5, 0.2], &[0.5, 1.0, 1.0], "training");
+//! assert!(svg.contains(">training</text>"));
+//! ```
 
 mod graph;
 mod layout;
