@@ -57,6 +57,21 @@ impl MlpSpec {
         }
     }
 
+    /// `nouts.len()` layers, all with activation `act`, the output layer too: the lecture's
+    /// `MLP(3, [4, 4, 1])`, whose neurons are all tanh.
+    pub fn all(nin: usize, nouts: &[usize], act: Activation) -> MlpSpec {
+        MlpSpec {
+            nin,
+            layers: nouts
+                .iter()
+                .map(|&nout| LayerSpec {
+                    nout,
+                    activation: act,
+                })
+                .collect(),
+        }
+    }
+
     /// The number of outputs (the last layer's size; 0 without layers).
     pub fn nout(&self) -> usize {
         self.layers.last().map_or(0, |l| l.nout)

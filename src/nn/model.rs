@@ -16,7 +16,9 @@
 //! `weights` lists every parameter in [`Module::parameters`](super::Module::parameters) order
 //! (layer by layer, neuron by neuron: its weights, then its bias); numbers are written in
 //! the shortest form that reads back to the same `f64`, so a saved model predicts bit for bit
-//! as the trained one. `meta` is optional and free-form (for example the class labels).
+//! as the trained one (reading them back exactly needs serde_json's `float_roundtrip` feature,
+//! enabled in Cargo.toml; without it the last bit can differ). `meta` is optional and
+//! free-form (for example the class labels).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
