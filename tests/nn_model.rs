@@ -281,3 +281,35 @@ fn safetensors_round_trip_and_errors() {
         "{e}"
     );
 }
+
+/// Writes `model.safetensors` and `predictions.json` (inputs and this library's outputs) into
+/// `$NN_EXPORT_DIR`, for checking the export with Python by hand (not run in CI):
+///
+/// ```text
+/// NN_EXPORT_DIR=/tmp/export cargo test --release --test nn_model -- --ignored
+/// python3 check.py /tmp/export   # safetensors.numpy.load_file + a numpy forward pass
+/// ```
+#[test]
+#[ignore = "writes files for a manual check with Python"]
+fn export_for_python() {
+    let dir = std::path::PathBuf::from(std::env::var("NN_EXPORT_DIR").expect("NN_EXPORT_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, hidden) in [("relu", Activation::Relu), ("tanh", Activation::Tanh)] {
+        let m = MLP::with_activation(2, &[16, 16, 1], hidden, MLP::DEFAULT_SEED);
+        // Non-zero biases, so that their placement is checked too.
+        let w: Vec<f64> = m
+            .weights()
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w + 0.01 * i as f64)
+            .collect();
+        m.set_weights(&w);
+        model::save_safetensors(dir.join(format!("{name}.safetensors")), &m).unwrap();
+        let xs: Vec<[f64; 2]> = (0..25)
+            .map(|i| [(i % 5) as f64 * 0.5 - 1.0, (i / 5) as f64 * 0.5 - 1.0])
+            .collect();
+        let ys: Vec<f64> = xs.iter().map(|x| m.forward_f64(x)[0]).collect();
+        let out = serde_json::json!({"activation": name, "inputs": xs, "outputs": ys});
+        std::fs::write(dir.join(format!("{name}.json")), out.to_string()).unwrap();
+    }
+}
