@@ -199,6 +199,20 @@ fn weights_round_trip_and_from_spec() {
 }
 
 #[test]
+fn grads_and_set_grads() {
+    let m = MLP::new(2, &[3, 1]);
+    let g: Vec<f64> = (0..13).map(|i| i as f64).collect();
+    m.set_grads(&g);
+    assert_eq!(m.grads(), g);
+    m.zero_grad();
+    assert_eq!(m.grads(), vec![0.0; 13]);
+    let p = loss::softmax(&[1.0, 2.0, 3.0]);
+    assert_close!(p[0], 0.09003057317038046);
+    assert_close!(p[2], 0.6652409557748219);
+    assert_close!(p.iter().sum::<f64>(), 1.0);
+}
+
+#[test]
 #[should_panic(expected = "MLP::set_weights was given 2 weights for 13 parameters")]
 fn set_weights_wrong_length_panics() {
     MLP::new(2, &[3, 1]).set_weights(&[1.0, 2.0]);

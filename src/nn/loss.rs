@@ -65,6 +65,8 @@ pub fn svm(scores: &[Value], y: &[f64]) -> Value {
 /// `mean(-y log σ(z) - (1 - y) log(1 - σ(z)))`, computed stably as
 /// `max(z, 0) - z y + log(1 + e^{-|z|})` (no overflow for any `z`; the gradient is
 /// `σ(z) - y`, also at `z = 0`, because `-|z|` is built as `z - 2 max(z, 0)`).
+/// The engine has no `log1p`: for `|z| > 37` the term `log(1 + e^{-|z|})` rounds to 0, an
+/// absolute error below `1e-16` in the value (the gradient keeps its `e^{-|z|}` part).
 ///
 /// ```
 /// use micrograd::{nn::loss, Value};
@@ -154,4 +156,18 @@ pub fn sign_accuracy(scores: &[f64], y: &[f64]) -> f64 {
         .filter(|&(&s, &yi)| (yi > 0.0) == (s > 0.0))
         .count();
     right as f64 / scores.len() as f64
+}
+
+/// The softmax of numbers (probabilities that sum to 1), stable for large logits: for
+/// predictions, off the tape.
+///
+/// ```
+/// let p = micrograd::nn::loss::softmax(&[1000.0, 1000.0]);
+/// assert_eq!(p, vec![0.5, 0.5]);
+/// ```
+pub fn softmax(logits: &[f64]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = logits.iter().map(|&z| (z - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
 }

@@ -286,6 +286,30 @@ impl MLP {
         }
     }
 
+    /// Every parameter's gradient, in [`Module::parameters`] order (a data-parallel worker
+    /// sends these back to be summed).
+    pub fn grads(&self) -> Vec<f64> {
+        self.parameters().iter().map(|p| p.grad()).collect()
+    }
+
+    /// Overwrites every parameter's gradient, in [`Module::parameters`] order (before an
+    /// optimizer step with gradients computed elsewhere).
+    ///
+    /// Panics if `g.len()` is not the number of parameters (a programming error).
+    pub fn set_grads(&self, g: &[f64]) {
+        let params = self.parameters();
+        assert_eq!(
+            g.len(),
+            params.len(),
+            "micrograd: MLP::set_grads was given {} gradients for {} parameters",
+            g.len(),
+            params.len()
+        );
+        for (p, &x) in params.iter().zip(g) {
+            p.set_grad(x);
+        }
+    }
+
     /// The number of inputs.
     pub fn nin(&self) -> usize {
         self.nin
