@@ -212,6 +212,14 @@ fn safetensors_header_and_offsets() {
     let bytes = model::safetensors_bytes(&m);
     let (n, h) = header_of(&bytes);
     assert_eq!((8 + n) % 8, 0, "the data starts 8-aligned");
+    assert_eq!(bytes[8], b'{');
+    let head = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+    let json_end = head.rfind('}').unwrap() + 1;
+    assert!(
+        head[json_end..].bytes().all(|b| b == b' ') && n - json_end < 8,
+        "{head:?}"
+    );
+    assert_eq!(&bytes[..8], &(n as u64).to_le_bytes());
     assert_eq!(bytes.len(), 8 + n + 13 * 8);
     let entry = |name: &str| {
         (

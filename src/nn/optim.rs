@@ -223,6 +223,9 @@ pub enum Schedule {
 
 impl Schedule {
     /// The learning rate at step `k` of `steps` (`steps = 0` is treated as 1).
+    ///
+    /// Pre: `k < steps` for the documented ranges (`Linear` keeps falling past `steps` and
+    /// turns negative after `steps / 0.9`; `Cosine` rises again).
     pub fn lr(&self, base: f64, k: usize, steps: usize) -> f64 {
         let steps = steps.max(1) as f64;
         let k = k as f64;
