@@ -322,3 +322,46 @@ fn demo_prints_the_lecture_numbers() {
     assert_eq!(losses.len(), 20);
     assert!(losses[19] < losses[0] / 10.0, "{losses:?}");
 }
+
+#[test]
+fn predict_without_labels_and_with_the_wrong_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json").display().to_string();
+    let o = micrograd(&["train", "--save", &model]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Two columns = the model's two inputs: predictions only, accuracy null.
+    let unlabelled = write(dir.path(), "u.csv", "x0,x1\n2.0,0.0\n-1.0,0.5\n");
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &unlabelled,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["accuracy"], serde_json::Value::Null);
+    assert_eq!(v["predictions"], serde_json::json!([1, -1]));
+    let o = micrograd(&["predict", "--model", &model, "--data", &unlabelled]);
+    assert_eq!(stdout(&o), "x0,x1,prediction\n2,0,1\n-1,0.5,-1\n");
+    // Four columns: one too many for a 2-input model.
+    let wide = write(dir.path(), "w.csv", "a,b,c,y\n1,2,3,1\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &wide],
+        2,
+        "w.csv: the data has 3 feature column(s), but the model takes 2",
+    );
+    let bad = write(dir.path(), "bad.csv", "x0,x1,y\n1,2,1\n1,z,1\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &bad],
+        2,
+        "bad.csv: line 3, column 2 (\"x1\"): \"z\" is not a number",
+    );
+    let not_model = write(dir.path(), "nm.json", "{\"hello\": 1}");
+    fails_with(
+        &["predict", "--model", &not_model, "--data", &bad],
+        2,
+        "nm.json",
+    );
+}

@@ -138,6 +138,64 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
     })
 }
 
+/// Parses CSV text without labels: every column is a numeric feature (for predicting).
+/// Returns the rows and the feature names (from the header, or `x0`, `x1`, ...).
+///
+/// The format and the errors are those of [`parse_csv`] (less the label's).
+///
+/// ```
+/// use micrograd::data::parse_features;
+///
+/// let (rows, names) = parse_features("a,b\n1,2\n3,4\n").unwrap();
+/// assert_eq!(rows, [[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(names, ["a", "b"]);
+/// ```
+pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+    let all: Vec<(usize, Vec<String>)> = records(text).collect();
+    let Some((_, first)) = all.first() else {
+        return Err(DataError::Empty);
+    };
+    let width = first.len();
+    let header = first
+        .iter()
+        .all(|f| number(f).is_none())
+        .then(|| first.clone());
+    let names = (0..width)
+        .map(|j| match &header {
+            Some(h) if !h[j].is_empty() => h[j].clone(),
+            _ => format!("x{j}"),
+        })
+        .collect();
+    let data_rows = &all[usize::from(header.is_some())..];
+    if data_rows.is_empty() {
+        return Err(DataError::NoRows);
+    }
+    let mut rows = Vec::with_capacity(data_rows.len());
+    for (line, fields) in data_rows {
+        if fields.len() != width {
+            return Err(DataError::Ragged {
+                line: *line,
+                expected: width,
+                found: fields.len(),
+            });
+        }
+        let row = fields
+            .iter()
+            .enumerate()
+            .map(|(j, field)| {
+                number(field).ok_or_else(|| DataError::NotNumeric {
+                    line: *line,
+                    column: j + 1,
+                    name: header.as_ref().map(|h| h[j].clone()),
+                    text: field.clone(),
+                })
+            })
+            .collect::<Result<Vec<f64>, DataError>>()?;
+        rows.push(row);
+    }
+    Ok((rows, names))
+}
+
 /// The distinct labels, sorted numerically if all are numbers, else as text.
 fn class_order(labels: &[String]) -> Vec<String> {
     let mut distinct: Vec<String> = labels.to_vec();
