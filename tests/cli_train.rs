@@ -365,3 +365,34 @@ fn predict_without_labels_and_with_the_wrong_columns() {
         "nm.json",
     );
 }
+
+#[test]
+fn plots_are_written_as_svg_or_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("b.svg");
+    let l = dir.path().join("l.png");
+    let o = micrograd(&[
+        "train",
+        "--steps",
+        "10",
+        "--plot",
+        b.to_str().unwrap(),
+        "--loss-plot",
+        l.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(&b).unwrap();
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("MLP 2-16-16-1, svm loss, 10 steps"),
+        "title in the picture"
+    );
+    let png = std::fs::read(&l).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(stdout(&o).contains(&format!("wrote decision boundary to {}", b.display())));
+    fails_with(
+        &["train", "--loss-plot", "/tmp/curves.pdf"],
+        2,
+        "--loss-plot /tmp/curves.pdf: the picture must end in .svg or .png",
+    );
+}

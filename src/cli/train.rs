@@ -14,6 +14,7 @@ use crate::data::{self, Dataset};
 use crate::nn::Activation;
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::train::{Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train};
+use crate::viz::{Boundary, save_boundary, save_curves};
 
 /// Arguments of `micrograd train` (boxed: they are many, and the subcommand enum stays small).
 #[derive(Debug, Args)]
@@ -502,7 +503,7 @@ fn write_outputs(args: &TrainOpts, data: &Dataset, report: &TrainReport) -> Resu
         saved.map_err(|e| CliError::failure(format!("--save: {e}")))?;
     }
     if let Some(p) = &args.plot {
-        plot_boundary(p, data, c)?;
+        plot_boundary(p, data, report)?;
     }
     if let Some(p) = &args.loss_plot {
         plot_curves(p, report)?;
@@ -510,16 +511,52 @@ fn write_outputs(args: &TrainOpts, data: &Dataset, report: &TrainReport) -> Resu
     Ok(())
 }
 
-fn plot_boundary(path: &Path, _data: &Dataset, _c: &Classifier) -> Result<(), CliError> {
-    Err(CliError::failure(format!(
-        "--plot {}: pictures are not available in this build yet",
-        path.display()
-    )))
+/// Cells across and up of the decision-boundary grid.
+const BOUNDARY_RESOLUTION: usize = 120;
+
+/// A short title: the network, the loss and the accuracy.
+fn title(c: &Classifier, report: &TrainReport) -> String {
+    let spec = c.model.spec();
+    let sizes: Vec<String> = std::iter::once(spec.nin)
+        .chain(spec.layers.iter().map(|l| l.nout))
+        .map(|n| n.to_string())
+        .collect();
+    format!(
+        "MLP {}, {} loss, {} steps: accuracy {:.1}%",
+        sizes.join("-"),
+        c.loss,
+        report.steps,
+        100.0 * report.accuracy
+    )
 }
 
-fn plot_curves(path: &Path, _report: &TrainReport) -> Result<(), CliError> {
-    Err(CliError::failure(format!(
-        "--loss-plot {}: pictures are not available in this build yet",
-        path.display()
-    )))
+/// Draws the classifier's regions over the data (2-D data, checked before training).
+fn plot_boundary(path: &Path, data: &Dataset, report: &TrainReport) -> Result<(), CliError> {
+    let c = &report.classifier;
+    let points = data
+        .points_2d()
+        .ok_or_else(|| CliError::usage("--plot: a decision boundary needs 2-D data"))?;
+    let b = if c.loss.is_binary() {
+        // One output: its sign is the class, its size the confidence.
+        Boundary::compute_scored(&points, BOUNDARY_RESOLUTION, |x, y| {
+            c.model.forward_f64(&[x, y])[0]
+        })
+    } else {
+        Boundary::compute(&points, BOUNDARY_RESOLUTION, |x, y| {
+            c.predict_class(&[x, y])
+        })
+    };
+    save_boundary(path, &b, &points, &data.classes, &title(c, report))
+        .map_err(|e| CliError::failure(format!("--plot: {e}")))
+}
+
+/// Draws the loss and accuracy of every step.
+fn plot_curves(path: &Path, report: &TrainReport) -> Result<(), CliError> {
+    save_curves(
+        path,
+        &report.loss_history,
+        &report.accuracy_history,
+        &title(&report.classifier, report),
+    )
+    .map_err(|e| CliError::failure(format!("--loss-plot: {e}")))
 }
