@@ -209,7 +209,7 @@ fn bad_flags_exit_2_before_training() {
     fails_with(
         &["train", "--data", "spiral", "--loss", "svm"],
         2,
-        "the data has 3 classes (\"0\", \"1\", \"2\"), but exactly 2 (the svm loss is binary) are needed",
+        "the data has 3 classes (\"0\", \"1\", \"2\"), but exactly 2 (the svm loss is binary) are needed; use --loss ce for more than 2 classes",
     );
     fails_with(
         &["train", "--loss", "hinge"],

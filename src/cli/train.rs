@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
-use crate::data::{self, Dataset};
+use crate::data::{self, DataError, Dataset};
 use crate::nn::Activation;
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::train::{Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train};
@@ -406,14 +406,26 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = config(args)?;
     let (data, what) = load_data(args)?;
     check_outputs(args, &data)?;
-    let spec = cfg
-        .architecture(&data)
-        .map_err(|e| match (&e, &args.data) {
-            (TrainError::Data(_), Some(file)) if Generator::by_name(file).is_none() => {
-                CliError::usage(format!("{file}: {e}"))
+    let spec = cfg.architecture(&data).map_err(|e| {
+        let hint = match &e {
+            TrainError::Data(DataError::Classes { found, .. }) if found.len() > 2 => {
+                "; use --loss ce for more than 2 classes"
             }
-            _ => train_error(e),
-        })?;
+            _ => "",
+        };
+        let message = match &args.data {
+            Some(file)
+                if matches!(e, TrainError::Data(_)) && Generator::by_name(file).is_none() =>
+            {
+                format!("{file}: {e}{hint}")
+            }
+            _ => format!("{e}{hint}"),
+        };
+        CliError {
+            message,
+            ..train_error(e)
+        }
+    })?;
     let sizes: Vec<String> = std::iter::once(spec.nin)
         .chain(spec.layers.iter().map(|l| l.nout))
         .map(|n| n.to_string())
