@@ -118,6 +118,15 @@ fn safetensors_and_text_predictions() {
     let o = micrograd(&["train", "--steps", "5", "--save", &st]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::metadata(&st).unwrap().len() > 337 * 8);
+    let moons = write(dir.path(), "moons.csv", data::DEMO_MOONS_CSV);
+    let json = dir.path().join("w.json").display().to_string();
+    let o = micrograd(&["train", "--steps", "5", "--save", &json]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_json = micrograd(&["predict", "--model", &json, "--data", &moons, "--json"]);
+    let from_st = micrograd(&["predict", "--model", &st, "--data", &moons, "--json"]);
+    assert!(from_st.status.success(), "{}", stderr(&from_st));
+    assert_eq!(stdout(&from_st), stdout(&from_json));
+    assert!(stderr(&from_st).contains("has no class names; using the data's: -1, 1"));
     let csv = write(dir.path(), "d.csv", "a,b,y\n1,0,yes\n-1,0.5,no\n");
     let model = dir.path().join("m.json").display().to_string();
     let o = micrograd(&["train", "--data", &csv, "--steps", "20", "--save", &model]);
@@ -395,4 +404,40 @@ fn plots_are_written_as_svg_or_png() {
         2,
         "--loss-plot /tmp/curves.pdf: the picture must end in .svg or .png",
     );
+}
+
+#[test]
+fn label_column_and_mini_batches_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo moons with the label first and named `class`.
+    let mut text = String::from("class,x0,x1\n");
+    for line in data::DEMO_MOONS_CSV.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        text.push_str(&format!("{},{},{}\n", f[2], f[0], f[1]));
+    }
+    let csv = write(dir.path(), "first.csv", &text);
+    let o = micrograd(&["train", "--data", &csv, "--label-column", "class", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["accuracy"], 1.0,
+        "the same data and model as the default demo"
+    );
+    let batched = [
+        "train",
+        "--batch-size",
+        "20",
+        "--steps",
+        "50",
+        "--optimizer",
+        "adam",
+        "--json",
+    ];
+    let a = micrograd(&batched);
+    let b = micrograd(&batched);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert!(stderr(&a).contains(", batch 20"));
+    let loss =
+        |o: &Output| serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["loss"].clone();
+    assert_eq!(loss(&a), loss(&b), "same seed, same batches, same loss");
 }

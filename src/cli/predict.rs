@@ -33,6 +33,8 @@ struct Rows {
     features: Vec<Vec<f64>>,
     feature_names: Vec<String>,
     labels: Option<Vec<String>>,
+    /// The file's classes in class-id order (empty without labels).
+    class_names: Vec<String>,
 }
 
 /// Reads the data: labelled if it has one column more than the model's inputs (or a
@@ -51,6 +53,7 @@ fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<Rows, CliErr
                     features,
                     feature_names,
                     labels: None,
+                    class_names: Vec::new(),
                 });
             }
         }
@@ -66,6 +69,7 @@ fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<Rows, CliErr
         features: d.features,
         feature_names: d.feature_names,
         labels: Some(labels),
+        class_names: d.class_names,
     })
 }
 
@@ -82,8 +86,23 @@ fn label_json(label: &str) -> serde_json::Value {
 
 /// Runs `micrograd predict`.
 pub fn run(args: &PredictArgs) -> Result<(), CliError> {
-    let classifier = Classifier::load(&args.model).map_err(|e| CliError::usage(e.to_string()))?;
+    let mut classifier =
+        Classifier::load(&args.model).map_err(|e| CliError::usage(e.to_string()))?;
     let rows = read_rows(args, &classifier)?;
+    let weights_only = args
+        .model
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+    if weights_only && rows.class_names.len() == classifier.class_names.len() {
+        // A weights file has no class names: take the file's, in the order training
+        // numbers them (numeric labels by value, others alphabetically).
+        eprintln!(
+            "note: {} has no class names; using the data's: {}",
+            args.model.display(),
+            rows.class_names.join(", ")
+        );
+        classifier.class_names = rows.class_names.clone();
+    }
     let predictions: Vec<&str> = rows
         .features
         .iter()
