@@ -465,7 +465,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             report.steps,
             num(report.loss),
             num(report.accuracy),
-            num(report.seconds)
+            num((report.seconds * 1e6).round() / 1e6) // microseconds
         );
     } else {
         let right = (report.accuracy * data.len() as f64).round() as usize;
