@@ -280,3 +280,77 @@ fn empty_program_is_an_error_and_trailing_separators_are_fine() {
     let o = grad(&["y = x;;\n", "x=2", "--json"]);
     assert_eq!(stdout(&o), "{\"value\": 2.0, \"grads\": {\"x\": 1.0}}\n");
 }
+
+#[test]
+fn dot_and_svg_draw_the_graph_with_the_programs_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let dot = dir.path().join("neuron.dot");
+    let svg = dir.path().join("neuron.svg");
+    let (dot_s, svg_s) = (dot.to_str().unwrap(), svg.to_str().unwrap());
+    let o = grad(&[
+        "n = x1*w1 + x2*w2 + b; o = tanh(n)",
+        "x1=2",
+        "x2=0",
+        "w1=-3",
+        "w2=1",
+        "b=6.8813735870194432",
+        "--json",
+        "--dot",
+        dot_s,
+        "--svg",
+        svg_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o).len(), 2); // stdout is still exactly the JSON object
+    let text = std::fs::read_to_string(&dot).unwrap();
+    assert!(text.starts_with("digraph"), "{text}");
+    for label in [
+        "{ x1 |",
+        "{ w2 |",
+        "{ b |",
+        "{ n |",
+        "{ o |",
+        "label=\"tanh\"",
+    ] {
+        assert!(text.contains(label), "{label} missing from\n{text}");
+    }
+    // After backward: the output's grad is 1, x1's is -1.5.
+    assert!(text.contains("{ o | data 0.7071 | grad 1.0000 }"), "{text}");
+    assert!(
+        text.contains("{ x1 | data 2.0000 | grad -1.5000 }"),
+        "{text}"
+    );
+    // 5 inputs + 5 operations, each a record.
+    assert_eq!(text.matches("shape=record").count(), 10, "{text}");
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        picture.starts_with("<svg"),
+        "{}",
+        &picture[..80.min(picture.len())]
+    );
+    for text in [">x1<", ">n<", ">o<", ">tanh<", ">grad -1.5000<"] {
+        assert!(picture.contains(text), "{text} missing from the SVG");
+    }
+}
+
+#[test]
+fn a_constant_program_draws_one_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let dot = dir.path().join("c.dot");
+    let o = grad(&["2 * 3", "x=1", "--dot", dot.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&dot).unwrap();
+    assert_eq!(text.matches("shape=record").count(), 1, "{text}");
+    assert!(text.contains("data 6.0000"), "{text}");
+}
+
+#[test]
+fn an_unwritable_picture_is_a_failure_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("no-such-dir").join("g.dot");
+    let o = grad(&["x * 2", "x=1", "--dot", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: --dot: cannot write "), "{err}");
+    assert!(err.contains("g.dot"), "{err}");
+}

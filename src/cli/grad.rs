@@ -1,11 +1,14 @@
-//! `micrograd grad PROGRAM NAME=VALUE... [--json]`: evaluates a program of the expression
-//! language ([`crate::expr`]) and prints its value and its gradient with respect to each input.
+//! `micrograd grad PROGRAM NAME=VALUE... [--json] [--dot FILE] [--svg FILE]`: evaluates a
+//! program of the expression language ([`crate::expr`]), prints its value and its gradient with
+//! respect to each input, and can draw its graph.
+
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::CliError;
-use crate::Tape;
 use crate::expr;
+use crate::{Tape, Value, viz};
 
 /// Arguments of `micrograd grad`.
 #[derive(Debug, Args)]
@@ -30,6 +33,15 @@ pub struct GradArgs {
     /// written as null, with a warning on stderr).
     #[arg(long)]
     pub json: bool,
+
+    /// Also write the graph (values, gradients, operations; labelled with the program's
+    /// names) to FILE in Graphviz DOT.
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
+
+    /// Also draw the graph as an SVG picture in FILE (no Graphviz needed).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 /// Runs `micrograd grad`.
@@ -42,6 +54,17 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(e.to_string()))?;
     let grads = ev.gradients();
     let value = ev.value();
+    // Drawn while the graph is alive (before the scope ends), after backward so the
+    // pictures show the gradients.
+    if args.dot.is_some() || args.svg.is_some() {
+        let root = ev.graph_root();
+        if let Some(path) = &args.dot {
+            write_file(path, "--dot", &viz::to_dot(root))?;
+        }
+        if let Some(path) = &args.svg {
+            write_file(path, "--svg", &draw_svg(root)?)?;
+        }
+    }
     if args.json {
         let (text, warnings) = format_json(value, &grads);
         for w in warnings {
@@ -52,6 +75,16 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
         print!("{}", format_plain(value, &grads));
     }
     Ok(())
+}
+
+fn draw_svg(root: Value) -> Result<String, CliError> {
+    viz::to_svg(root).map_err(|e| CliError::failure(format!("--svg: cannot draw the graph: {e}")))
+}
+
+/// Writes `text` to `path`; a failure names the flag and the path (exit status 1).
+fn write_file(path: &Path, flag: &str, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text)
+        .map_err(|e| CliError::failure(format!("{flag}: cannot write {}: {e}", path.display())))
 }
 
 /// Parses `NAME=VALUE` arguments, in order.
