@@ -403,3 +403,21 @@ fn graph_reads_left_to_right() {
     let root = centre(NodeKind::Value(l.model.values.len() - 1));
     assert!(l.boxes.iter().all(|b| b.x + b.w / 2.0 <= root));
 }
+
+#[test]
+fn far_apart_uses_are_laid_out_fast_or_refused() {
+    use micrograd::Value;
+    // x + x + ... + x: x feeds operations ever further away (layout-rs adds a virtual node
+    // per skipped rank); 40 terms are drawn, 200 are refused with a hint instead of a hang
+    let x = Value::new(1.0).with_label("x");
+    let mut y = x;
+    for _ in 1..40 {
+        y += x;
+    }
+    assert!(micrograd::viz::to_svg(y).is_ok());
+    for _ in 40..200 {
+        y += x;
+    }
+    let err = micrograd::viz::to_svg(y).unwrap_err().to_string();
+    assert!(err.contains("--dot"), "{err}");
+}

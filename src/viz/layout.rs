@@ -94,6 +94,34 @@ pub struct GraphLayout {
     pub size: (f64, f64),
 }
 
+/// layout-rs's crossing reduction runs over the drawn nodes plus one virtual node per rank
+/// that an edge skips; past this many, it is skipped (it grows much faster than linearly:
+/// `x + x + ... + x` with 40 terms took 3.8 s with it, milliseconds without).
+const OPTIMIZE_MAX_NODES: usize = 600;
+
+/// Past this many virtual nodes even the plain layout takes seconds (`x + x + ... + x` with
+/// 100 terms: ~10,000 and 1 s; 200 terms: ~40,000 and 15 s), so the SVG is refused.
+pub const MAX_LONG_EDGE_COST: usize = 12_000;
+
+/// The number of virtual nodes layout-rs adds for edges that skip ranks: for each edge, the
+/// ranks between its ends (a leaf is at rank 0, an operation one rank after its latest operand,
+/// a value one rank after its operation).
+fn long_edge_cost(model: &GraphModel) -> usize {
+    let mut value_rank = vec![0usize; model.values.len()];
+    let mut cost = 0;
+    // `ops` are in the order of their results, which follow their operands.
+    for o in &model.ops {
+        let op_rank = o.inputs.iter().map(|&i| value_rank[i]).max().unwrap_or(0) + 1;
+        cost += o
+            .inputs
+            .iter()
+            .map(|&i| op_rank - value_rank[i] - 1)
+            .sum::<usize>();
+        value_rank[o.result] = op_rank + 1;
+    }
+    cost
+}
+
 /// Lays out and draws the graph of `root`.
 ///
 /// Graphs of up to [`OPTIMIZE_MAX_VALUES`] values get layout-rs's rank and edge-crossing
@@ -117,7 +145,16 @@ pub(crate) fn layout_model(model: GraphModel) -> Result<GraphLayout, VizError> {
             MAX_SVG_VALUES
         )));
     }
-    let optimize = model.values.len() <= OPTIMIZE_MAX_VALUES;
+    let long_edges = long_edge_cost(&model);
+    if long_edges > MAX_LONG_EDGE_COST {
+        return Err(VizError::new(format!(
+            "the graph has values used by operations far apart ({long_edges} ranks skipped by \
+             its edges, more than the {MAX_LONG_EDGE_COST} that the SVG drawing lays out in \
+             reasonable time); write it with --dot and render it with Graphviz instead"
+        )));
+    }
+    let optimize = model.values.len() <= OPTIMIZE_MAX_VALUES
+        && model.values.len() + model.ops.len() + long_edges <= OPTIMIZE_MAX_NODES;
     let (mut vg, handles) = build(&model);
     let mut canvas = Canvas::default();
     // layout-rs asserts its invariants; keep one of its panics from ending the program.
