@@ -22,6 +22,7 @@ pub mod data;
 pub mod engine;
 pub mod expr;
 pub mod nn;
+pub mod perf;
 pub mod viz;
 
 pub use engine::{Tape, Value};

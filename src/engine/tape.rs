@@ -279,7 +279,6 @@ impl TapeData {
         }
     }
 
-    #[allow(dead_code)] // used by replay (performance issue)
     /// Recomputes the forward value of every node in `lo..hi` from its operands
     /// (leaves keep their data). Used to replay a recorded graph on new leaf values.
     pub(crate) fn forward_range(&mut self, lo: usize, hi: usize) {
@@ -292,14 +291,19 @@ impl TapeData {
                 Arity::WithConst => op.forward(self.val[a], self.consts[b]),
                 Arity::Binary => op.forward(self.val[a], self.val[b]),
                 Arity::Nary => {
+                    // The same order of additions as when the node was made (bit-equal).
                     let args = &self.operands[a..a + b];
+                    let mut s = 0.0;
                     if op == Op::Sum {
-                        args.iter().map(|&x| self.val[x as usize]).sum()
+                        for &x in args {
+                            s += self.val[x as usize];
+                        }
                     } else {
-                        args.chunks_exact(2)
-                            .map(|p| self.val[p[0] as usize] * self.val[p[1] as usize])
-                            .sum()
+                        for p in args.chunks_exact(2) {
+                            s += self.val[p[0] as usize] * self.val[p[1] as usize];
+                        }
                     }
+                    s
                 }
             };
             self.val[i] = v;

@@ -66,6 +66,12 @@ impl Value {
         }
     }
 
+    /// A handle to node `idx` of tape `t` (pre: `idx` is a live node).
+    #[inline(always)]
+    pub(crate) fn at(t: &TapeData, idx: u32) -> Value {
+        Value::from_index(t, idx)
+    }
+
     /// The checked tape index of this value.
     #[inline(always)]
     pub(crate) fn index(self, t: &TapeData) -> usize {
