@@ -108,6 +108,7 @@ impl Recording {
             if let Some(last) = self.last {
                 let (lo, hi) = (self.start.nodes(), last.index(t) + 1);
                 t.forward_range(lo, hi);
+                t.grow_grad(hi);
                 t.grad[lo..hi].fill(0.0);
             }
             t.backward(root);

@@ -34,18 +34,22 @@ impl Mark {
 const CONST_CACHE: usize = 64;
 
 /// The storage behind all [`Value`](super::Value)s of one thread.
+///
+/// Making a node appends to three arrays (`val`, `op`, `ab`); `grad` is grown only when a
+/// backward sweep or `set_grad` needs it (nodes past its end have gradient 0), so building a
+/// graph writes 17 bytes per node and backward adds 8.
 #[derive(Debug)]
 pub(crate) struct TapeData {
     /// Forward value of each node.
     pub(crate) val: Vec<f64>,
-    /// Gradient (adjoint) of each node.
+    /// Gradient (adjoint) of the first `grad.len()` nodes; the others' is 0.
+    /// Invariant: `grad.len() <= val.len()`.
     pub(crate) grad: Vec<f64>,
     /// Operation that made each node.
     pub(crate) op: Vec<Op>,
-    /// First operand: a node index, or for n-ary ops the start in `operands`.
-    pub(crate) a: Vec<u32>,
-    /// Second operand: a node index, an index into `consts`, or for n-ary ops the count.
-    pub(crate) b: Vec<u32>,
+    /// Operands `[a, b]` of each node. `a`: a node index, or for n-ary ops the start in
+    /// `operands`. `b`: a node index, an index into `consts`, or for n-ary ops the count.
+    pub(crate) ab: Vec<[u32; 2]>,
     /// Constant pool for [`Arity::WithConst`] operations.
     pub(crate) consts: Vec<f64>,
     /// Operand lists of n-ary operations.
@@ -57,6 +61,9 @@ pub(crate) struct TapeData {
     /// `(first_epoch, floor)` runs: a handle made in an epoch `e >= first_epoch` (and before
     /// the next run) is valid only if its index is below `floor`. Floors never decrease.
     floors: Vec<(u32, u32)>,
+    /// `floors[0].1` (0 while there is no floor): every node below it is live for every
+    /// epoch, so an older handle below it needs no search.
+    live_floor: u32,
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
     dirty: usize,
     /// Recently used constants: slot -> index into `consts`.
@@ -79,13 +86,13 @@ impl TapeData {
             val: Vec::new(),
             grad: Vec::new(),
             op: Vec::new(),
-            a: Vec::new(),
-            b: Vec::new(),
+            ab: Vec::new(),
             consts: Vec::new(),
             operands: Vec::new(),
             labels: BTreeMap::new(),
             epoch: 0,
             floors: Vec::new(),
+            live_floor: 0,
             dirty: 0,
             const_cache: [u32::MAX; CONST_CACHE],
         }
@@ -102,14 +109,31 @@ impl TapeData {
     /// Panics with an explanation if the node was released by a truncation.
     #[inline(always)]
     pub(crate) fn check(&self, idx: u32, epoch: u32) -> usize {
-        if epoch == self.epoch || self.older_handle_is_live(idx, epoch) {
+        if epoch == self.epoch
+            || (idx < self.live_floor && epoch < self.epoch)
+            || self.older_handle_is_live(idx, epoch)
+        {
             idx as usize
         } else {
             released(idx, epoch)
         }
     }
 
-    #[inline]
+    /// The check's fast path, from the copies `(epoch, live_floor)` of the tape's fields:
+    /// true if the handle is surely live (false means: ask [`check`](TapeData::check)).
+    #[inline(always)]
+    pub(crate) fn surely_live(now: (u32, u32), idx: u32, epoch: u32) -> bool {
+        (epoch == now.0) | ((idx < now.1) & (epoch < now.0))
+    }
+
+    /// `(epoch, live_floor)`, for [`surely_live`](TapeData::surely_live).
+    #[inline(always)]
+    pub(crate) fn now(&self) -> (u32, u32) {
+        (self.epoch, self.live_floor)
+    }
+
+    #[cold]
+    #[inline(never)]
     fn older_handle_is_live(&self, idx: u32, epoch: u32) -> bool {
         if epoch > self.epoch {
             // Only possible through a handle smuggled across threads, which `Value: !Send`
@@ -133,11 +157,33 @@ impl TapeData {
             "micrograd: the tape is full (2^32 - 1 nodes); release nodes with Tape::scope or Tape::truncate"
         );
         self.val.push(val);
-        self.grad.push(0.0);
         self.op.push(op);
-        self.a.push(a);
-        self.b.push(b);
+        self.ab.push([a, b]);
         idx as u32
+    }
+
+    /// The gradient of node `i` (a live index).
+    #[inline(always)]
+    pub(crate) fn grad_of(&self, i: usize) -> f64 {
+        self.grad.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// Makes `grad` cover the first `n` nodes (pre: `n <= len()`); new entries are 0.
+    #[inline]
+    pub(crate) fn grow_grad(&mut self, n: usize) {
+        if self.grad.len() >= n {
+            return;
+        }
+        if self.grad.capacity() >= n {
+            self.grad.resize(n, 0.0);
+        } else {
+            // A fresh zeroed allocation (calloc: the pages are zero without a write), sized
+            // like the other arrays so that later sweeps reuse it.
+            let mut g = vec![0.0; self.val.capacity().max(n)];
+            g[..self.grad.len()].copy_from_slice(&self.grad);
+            g.truncate(n);
+            self.grad = g;
+        }
     }
 
     /// Stores a constant in the pool (sharing a slot with a recent equal constant).
@@ -174,8 +220,7 @@ impl TapeData {
         self.val.truncate(m);
         self.grad.truncate(m);
         self.op.truncate(m);
-        self.a.truncate(m);
-        self.b.truncate(m);
+        self.ab.truncate(m);
         self.consts.truncate(mark.consts.min(self.consts.len()));
         self.operands
             .truncate(mark.operands.min(self.operands.len()));
@@ -198,6 +243,7 @@ impl TapeData {
             }
         }
         self.floors.push((first, m as u32));
+        self.live_floor = self.floors[0].1;
         self.epoch = self
             .epoch
             .checked_add(1)
@@ -211,6 +257,7 @@ impl TapeData {
     /// so they are not propagated twice).
     pub(crate) fn backward(&mut self, root: usize) {
         let n = root + 1;
+        self.grow_grad(n);
         // Clear interior adjoints left by an earlier backward (or set_grad) below the root.
         let dirty = self.dirty.min(n);
         for i in 0..dirty {
@@ -224,12 +271,13 @@ impl TapeData {
     }
 
     /// Reverse sweep over nodes `lo..hi`, propagating each node's adjoint to its operands.
+    ///
+    /// Pre: `grad.len() >= hi`.
     pub(crate) fn sweep(&mut self, lo: usize, hi: usize) {
         let val = &self.val[..];
-        let grad = &mut self.grad[..];
-        let ops = &self.op[..];
-        let aa = &self.a[..];
-        let bb = &self.b[..];
+        let grad = &mut self.grad[..hi];
+        let ops = &self.op[..hi];
+        let ab = &self.ab[..hi];
         let consts = &self.consts[..];
         let operands = &self.operands[..];
         for i in (lo..hi).rev() {
@@ -238,30 +286,25 @@ impl TapeData {
                 continue;
             }
             let op = ops[i];
+            let [a, b] = ab[i];
+            let (a, b) = (a as usize, b as usize);
             match op.arity() {
                 Arity::Leaf => {}
                 Arity::Unary => {
-                    let a = aa[i] as usize;
                     let (da, _) = op.partials(val[a], 0.0, val[i]);
                     grad[a] += g * da;
                 }
                 Arity::WithConst => {
-                    let a = aa[i] as usize;
-                    let c = consts[bb[i] as usize];
-                    let (da, _) = op.partials(val[a], c, val[i]);
+                    let (da, _) = op.partials(val[a], consts[b], val[i]);
                     grad[a] += g * da;
                 }
                 Arity::Binary => {
-                    let a = aa[i] as usize;
-                    let b = bb[i] as usize;
                     let (da, db) = op.partials(val[a], val[b], val[i]);
                     grad[a] += g * da;
                     grad[b] += g * db;
                 }
                 Arity::Nary => {
-                    let start = aa[i] as usize;
-                    let count = bb[i] as usize;
-                    let args = &operands[start..start + count];
+                    let args = &operands[a..a + b];
                     if op == Op::Sum {
                         for &x in args {
                             grad[x as usize] += g;
@@ -284,7 +327,8 @@ impl TapeData {
     pub(crate) fn forward_range(&mut self, lo: usize, hi: usize) {
         for i in lo..hi {
             let op = self.op[i];
-            let (a, b) = (self.a[i] as usize, self.b[i] as usize);
+            let [a, b] = self.ab[i];
+            let (a, b) = (a as usize, b as usize);
             let v = match op.arity() {
                 Arity::Leaf => continue,
                 Arity::Unary => op.forward(self.val[a], 0.0),
@@ -313,6 +357,7 @@ impl TapeData {
     /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).
     pub(crate) fn touch_grad(&mut self, idx: usize) {
         if self.op[idx] != Op::Leaf {
+            // grad covers idx (set_grad grew it), so dirty <= grad.len() still holds.
             self.dirty = self.dirty.max(idx + 1);
         }
     }
@@ -391,8 +436,7 @@ impl Tape {
             t.val.capacity() * 8
                 + t.grad.capacity() * 8
                 + t.op.capacity()
-                + t.a.capacity() * 4
-                + t.b.capacity() * 4
+                + t.ab.capacity() * 8
                 + t.consts.capacity() * 8
                 + t.operands.capacity() * 4
         })
