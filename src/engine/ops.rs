@@ -63,6 +63,29 @@ macro_rules! ops {
                 }
             }
 
+            /// Adds the adjoint `g` of node `i` (made by this operation with operands `a`, `b`)
+            /// into its node operands' adjoints: one dispatch on the operation, with the
+            /// partials inlined. n-ary operations (`Sum`, `Dot`) are left to the caller.
+            #[inline(always)]
+            #[allow(unused_variables, clippy::too_many_arguments)]
+            pub(crate) fn propagate(
+                self,
+                i: usize,
+                g: f64,
+                a: usize,
+                b: usize,
+                val: &[f64],
+                grad: &mut [f64],
+                consts: &[f64],
+            ) {
+                match self {
+                    $( Op::$name => {
+                        propagate_arm!($arity, i, g, a, b, val, grad, consts,
+                            |$pa, $pb, $py| $bwd)
+                    } )*
+                }
+            }
+
             /// How the operation reads its operands.
             #[inline(always)]
             pub fn arity(self) -> Arity {
@@ -79,6 +102,31 @@ macro_rules! ops {
             }
         }
     };
+}
+
+/// One arm of [`Op::propagate`], by arity.
+macro_rules! propagate_arm {
+    (Leaf, $($rest:tt)*) => {{}};
+    (Nary, $($rest:tt)*) => {{}};
+    (Unary, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident,
+        |$pa:ident, $pb:ident, $py:ident| $bwd:expr) => {{
+        let ($pa, $pb, $py) = ($val[$a], 0.0, $val[$i]);
+        let (da, _): (f64, f64) = $bwd;
+        $grad[$a] += $g * da;
+    }};
+    (WithConst, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident,
+        |$pa:ident, $pb:ident, $py:ident| $bwd:expr) => {{
+        let ($pa, $pb, $py) = ($val[$a], $consts[$b], $val[$i]);
+        let (da, _): (f64, f64) = $bwd;
+        $grad[$a] += $g * da;
+    }};
+    (Binary, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident,
+        |$pa:ident, $pb:ident, $py:ident| $bwd:expr) => {{
+        let ($pa, $pb, $py) = ($val[$a], $val[$b], $val[$i]);
+        let (da, db): (f64, f64) = $bwd;
+        $grad[$a] += $g * da;
+        $grad[$b] += $g * db;
+    }};
 }
 
 const NAN: f64 = f64::NAN;
