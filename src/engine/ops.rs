@@ -86,6 +86,17 @@ macro_rules! ops {
                 }
             }
 
+            /// The value of a node made by this operation with operands `a`, `b` (node
+            /// indices into `val`, or a constant index into `consts`, by arity). Leaf and
+            /// n-ary operations are left to the caller (they return `NaN` here).
+            #[inline(always)]
+            #[allow(unused_variables)]
+            pub(crate) fn forward_node(self, a: usize, b: usize, val: &[f64], consts: &[f64]) -> f64 {
+                match self {
+                    $( Op::$name => forward_arm!($arity, a, b, val, consts, |$fa, $fb| $fwd), )*
+                }
+            }
+
             /// How the operation reads its operands.
             #[inline(always)]
             pub fn arity(self) -> Arity {
@@ -102,6 +113,28 @@ macro_rules! ops {
             }
         }
     };
+}
+
+/// One arm of [`Op::forward_node`], by arity.
+macro_rules! forward_arm {
+    (Leaf, $($rest:tt)*) => {
+        NAN
+    };
+    (Nary, $($rest:tt)*) => {
+        NAN
+    };
+    (Unary, $a:ident, $b:ident, $val:ident, $consts:ident, |$fa:ident, $fb:ident| $fwd:expr) => {{
+        let ($fa, $fb) = ($val[$a], 0.0);
+        $fwd
+    }};
+    (WithConst, $a:ident, $b:ident, $val:ident, $consts:ident, |$fa:ident, $fb:ident| $fwd:expr) => {{
+        let ($fa, $fb) = ($val[$a], $consts[$b]);
+        $fwd
+    }};
+    (Binary, $a:ident, $b:ident, $val:ident, $consts:ident, |$fa:ident, $fb:ident| $fwd:expr) => {{
+        let ($fa, $fb) = ($val[$a], $val[$b]);
+        $fwd
+    }};
 }
 
 /// One arm of [`Op::propagate`], by arity.

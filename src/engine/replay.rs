@@ -105,13 +105,16 @@ impl Recording {
     pub fn replay(&self) -> f64 {
         with_tape(|t| {
             let root = self.output.index(t);
-            if let Some(last) = self.last {
-                let (lo, hi) = (self.start.nodes(), last.index(t) + 1);
-                t.forward_range(lo, hi);
-                t.grow_grad(hi);
-                t.grad[lo..hi].fill(0.0);
+            match self.last {
+                Some(last) => {
+                    let (lo, hi) = (self.start.nodes(), last.index(t) + 1);
+                    t.forward_range(lo, hi);
+                    t.grow_grad(hi);
+                    t.grad[lo..hi].fill(0.0);
+                    t.backward_cleared(root, lo);
+                }
+                None => t.backward(root),
             }
-            t.backward(root);
             t.val[root]
         })
     }

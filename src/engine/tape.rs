@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use super::ops::{Arity, Op};
+use super::ops::Op;
 
 /// A position on the tape, returned by [`Tape::mark`] and consumed by [`Tape::truncate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub(crate) struct TapeData {
     /// Operands `[a, b]` of each node. `a`: a node index, or for n-ary ops the start in
     /// `operands`. `b`: a node index, an index into `consts`, or for n-ary ops the count.
     pub(crate) ab: Vec<[u32; 2]>,
-    /// Constant pool for [`Arity::WithConst`] operations.
+    /// Constant pool for [`Arity::WithConst`](super::ops::Arity::WithConst) operations.
     pub(crate) consts: Vec<f64>,
     /// Operand lists of n-ary operations.
     pub(crate) operands: Vec<u32>,
@@ -254,10 +254,16 @@ impl TapeData {
     /// below `root` holds d root / d node (interior grads from earlier sweeps are cleared first,
     /// so they are not propagated twice).
     pub(crate) fn backward(&mut self, root: usize) {
+        self.backward_cleared(root, usize::MAX);
+    }
+
+    /// [`backward`](TapeData::backward) when the caller has already zeroed the grads of nodes
+    /// `cleared_from..=root` (a replay), so only interior nodes below `cleared_from` are cleared.
+    pub(crate) fn backward_cleared(&mut self, root: usize, cleared_from: usize) {
         let n = root + 1;
         self.grow_grad(n);
         // Clear interior adjoints left by an earlier backward (or set_grad) below the root.
-        let dirty = self.dirty.min(n);
+        let dirty = self.dirty.min(n).min(cleared_from);
         for i in 0..dirty {
             if self.op[i] != Op::Leaf {
                 self.grad[i] = 0.0;
@@ -308,32 +314,22 @@ impl TapeData {
     /// Recomputes the forward value of every node in `lo..hi` from its operands
     /// (leaves keep their data). Used to replay a recorded graph on new leaf values.
     pub(crate) fn forward_range(&mut self, lo: usize, hi: usize) {
+        let val = &mut self.val[..hi];
+        let ops = &self.op[..hi];
+        let ab = &self.ab[..hi];
+        let consts = &self.consts[..];
+        let operands = &self.operands[..];
         for i in lo..hi {
-            let op = self.op[i];
-            let [a, b] = self.ab[i];
+            let op = ops[i];
+            let [a, b] = ab[i];
             let (a, b) = (a as usize, b as usize);
-            let v = match op.arity() {
-                Arity::Leaf => continue,
-                Arity::Unary => op.forward(self.val[a], 0.0),
-                Arity::WithConst => op.forward(self.val[a], self.consts[b]),
-                Arity::Binary => op.forward(self.val[a], self.val[b]),
-                Arity::Nary => {
-                    // The same order of additions as when the node was made (bit-equal).
-                    let args = &self.operands[a..a + b];
-                    let mut s = 0.0;
-                    if op == Op::Sum {
-                        for &x in args {
-                            s += self.val[x as usize];
-                        }
-                    } else {
-                        for p in args.chunks_exact(2) {
-                            s += self.val[p[0] as usize] * self.val[p[1] as usize];
-                        }
-                    }
-                    s
-                }
+            val[i] = match op {
+                Op::Leaf => continue,
+                // The same order of additions as when the node was made (bit-equal).
+                Op::Sum => sum_value(val, &operands[a..a + b]),
+                Op::Dot => dot_value(val, &operands[a..a + b]),
+                _ => op.forward_node(a, b, val, consts),
             };
-            self.val[i] = v;
         }
     }
 
@@ -344,6 +340,28 @@ impl TapeData {
             self.dirty = self.dirty.max(idx + 1);
         }
     }
+}
+
+/// The value of a [`Op::Sum`] node with operands `args`, added in order. Making the node
+/// and replaying it both use this function, so they agree to the bit.
+#[inline]
+pub(crate) fn sum_value(val: &[f64], args: &[u32]) -> f64 {
+    let mut s = 0.0;
+    for &i in args {
+        s += val[i as usize];
+    }
+    s
+}
+
+/// The value of a [`Op::Dot`] node with operands `args = [w0, x0, w1, x1, ...]`: the products
+/// added in order, as `sum(w * x for ...)` in micrograd. Shared by making and replaying.
+#[inline]
+pub(crate) fn dot_value(val: &[f64], args: &[u32]) -> f64 {
+    let mut s = 0.0;
+    for p in args.chunks_exact(2) {
+        s += val[p[0] as usize] * val[p[1] as usize];
+    }
+    s
 }
 
 #[cold]
