@@ -23,6 +23,7 @@ pub mod engine;
 pub mod expr;
 pub mod nn;
 pub mod perf;
+pub mod train;
 pub mod viz;
 
 pub use engine::{Tape, Value};

@@ -1,14 +1,525 @@
-//! `micrograd train` (not written yet).
+//! `micrograd train`: train an MLP classifier; with no flags, micrograd's moons demo.
+//!
+//! The loop lives in [`crate::train`]; this module reads the flags, picks the data, shows
+//! progress, and writes the model and the pictures.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
+use crate::data::{self, Dataset};
+use crate::nn::Activation;
+use crate::nn::optim::{OptimizerKind, Schedule};
+use crate::train::{Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train};
 
-/// Arguments of `micrograd train`.
+/// Arguments of `micrograd train` (boxed: they are many, and the subcommand enum stays small).
 #[derive(Debug, Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    /// The flags.
+    #[command(flatten)]
+    pub opts: Box<TrainOpts>,
+}
+
+/// The flags of `micrograd train`.
+#[derive(Debug, Args)]
+pub struct TrainOpts {
+    /// The data: `moons`, `circles`, `blobs`, `spiral` (generated, seeded by --seed) or a CSV
+    /// file. Default: the embedded 100 moons of micrograd's demo (also `moons` without
+    /// --samples/--noise).
+    #[arg(long, value_name = "NAME|FILE.csv")]
+    pub data: Option<String>,
+    /// Number of examples to generate [default: 100; spiral: 300].
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+    /// Noise of the generated data [default: moons 0.1, circles 0.1, blobs 1.0, spiral 0.2].
+    #[arg(long, value_name = "X")]
+    pub noise: Option<f64>,
+    /// Number of classes of generated blobs or spiral [default: blobs 2, spiral 3].
+    #[arg(long, value_name = "K")]
+    pub classes: Option<usize>,
+    /// The CSV column that holds the labels (needs a header row) [default: the last].
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Hidden layer sizes, comma-separated (the output size follows from the loss).
+    #[arg(long, value_name = "SIZES", default_value = "16,16")]
+    pub layers: String,
+    /// Hidden activation: relu, tanh or sigmoid (the output layer is linear).
+    #[arg(long, value_name = "NAME", default_value = "relu")]
+    pub activation: String,
+    /// Loss: svm, mse, bce (binary, one output) or ce (softmax cross-entropy, k outputs).
+    #[arg(long, value_name = "NAME", default_value = "svm")]
+    pub loss: String,
+    /// Optimizer: sgd, momentum or adam.
+    #[arg(long, value_name = "NAME", default_value = "sgd")]
+    pub optimizer: String,
+    /// Base learning rate [default: sgd 1.0, momentum 0.1, adam 0.01].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule: constant, linear (micrograd's 1 - 0.9 k/steps) or cosine.
+    #[arg(long, value_name = "NAME", default_value = "linear")]
+    pub schedule: String,
+    /// L2 regularization strength.
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 1e-4,
+        allow_negative_numbers = true
+    )]
+    pub l2: f64,
+    /// Number of optimizer steps.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub steps: usize,
+    /// Examples per step [default: all (full batch)].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Seed of the weights, the batch order and generated data.
+    #[arg(long, value_name = "N", default_value_t = crate::nn::MLP::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Draw the decision boundary to FILE (.svg or .png; 2-D data only).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Draw the loss and accuracy curves to FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub loss_plot: Option<PathBuf>,
+    /// Save the model: FILE.json (model file, for `predict`) or FILE.safetensors (weights).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Print one JSON object at the end on stdout (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The generated data sets, with their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Generator {
+    Moons,
+    Circles,
+    Blobs,
+    Spiral,
+}
+
+impl Generator {
+    fn by_name(name: &str) -> Option<Generator> {
+        match name {
+            "moons" => Some(Generator::Moons),
+            "circles" => Some(Generator::Circles),
+            "blobs" => Some(Generator::Blobs),
+            "spiral" => Some(Generator::Spiral),
+            _ => None,
+        }
+    }
+
+    fn generate(
+        self,
+        samples: Option<usize>,
+        noise: Option<f64>,
+        classes: Option<usize>,
+        seed: u64,
+    ) -> Dataset {
+        let n = samples.unwrap_or(if self == Generator::Spiral { 300 } else { 100 });
+        match self {
+            Generator::Moons => data::moons(n, noise.unwrap_or(0.1), seed),
+            Generator::Circles => data::circles(n, noise.unwrap_or(0.1), seed),
+            Generator::Blobs => data::blobs(n, classes.unwrap_or(2), noise.unwrap_or(1.0), seed),
+            Generator::Spiral => data::spiral(n, classes.unwrap_or(3), noise.unwrap_or(0.2), seed),
+        }
+    }
+}
+
+/// Parses `--layers`: comma-separated sizes, each at least 1 (`16,16`; `""` for none).
+pub fn parse_layers(text: &str) -> Result<Vec<usize>, CliError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .enumerate()
+        .map(|(i, part)| {
+            let part = part.trim();
+            let bad = |why: &str| {
+                CliError::usage(format!(
+                    "--layers {text}: {why} at position {} (expected comma-separated sizes >= 1, e.g. 16,16)",
+                    i + 1
+                ))
+            };
+            if part.is_empty() {
+                return Err(bad("an empty size"));
+            }
+            match part.parse::<usize>() {
+                Ok(0) => Err(bad("a layer of size 0")),
+                Ok(n) => Ok(n),
+                Err(_) => Err(bad(&format!("{part:?} is not a whole number"))),
+            }
+        })
+        .collect()
+}
+
+/// Reads the flags into a configuration (usage errors for bad names and numbers).
+fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
+    let activation: Activation = args
+        .activation
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
+    if activation == Activation::Linear {
+        return Err(CliError::usage(
+            "--activation linear: hidden layers need a non-linearity (relu, tanh or sigmoid)",
+        ));
+    }
+    let loss: LossKind = args
+        .loss
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--loss: {e}")))?;
+    let optimizer: OptimizerKind = args
+        .optimizer
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--optimizer: {e}")))?;
+    let schedule: Schedule = args
+        .schedule
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--schedule: {e}")))?;
+    let lr = args.lr.unwrap_or(match optimizer {
+        OptimizerKind::Sgd => 1.0,
+        OptimizerKind::Momentum => 0.1,
+        OptimizerKind::Adam => 0.01,
+    });
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(CliError::usage(format!(
+            "--lr {lr}: the learning rate must be a positive number"
+        )));
+    }
+    if !(args.l2.is_finite() && args.l2 >= 0.0) {
+        return Err(CliError::usage(format!(
+            "--l2 {}: must be a number >= 0",
+            args.l2
+        )));
+    }
+    if args.steps == 0 {
+        return Err(CliError::usage("--steps 0: train for at least 1 step"));
+    }
+    if args.batch_size == Some(0) {
+        return Err(CliError::usage(
+            "--batch-size 0: a batch needs at least 1 example",
+        ));
+    }
+    Ok(TrainConfig {
+        hidden: parse_layers(&args.layers)?,
+        activation,
+        loss,
+        optimizer,
+        lr,
+        schedule,
+        l2: args.l2,
+        steps: args.steps,
+        batch_size: args.batch_size,
+        seed: args.seed,
+    })
+}
+
+/// Picks the data: embedded, generated or read from a CSV file.
+fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
+    let generating = args.samples.is_some() || args.noise.is_some();
+    let name = args.data.as_deref().unwrap_or("moons");
+    if args.label_column.is_some() && Generator::by_name(name).is_some() {
+        return Err(CliError::usage(format!(
+            "--label-column applies to CSV files, not to --data {name}"
+        )));
+    }
+    match Generator::by_name(name) {
+        Some(Generator::Moons) if !generating => {
+            if args.classes.is_some() {
+                return Err(CliError::usage(
+                    "--classes applies to --data blobs or spiral",
+                ));
+            }
+            Ok((
+                data::demo_moons(),
+                "the embedded demo moons (100 examples)".into(),
+            ))
+        }
+        Some(g) => {
+            if let Some(n) = args.samples {
+                if n < 2 {
+                    return Err(CliError::usage(format!(
+                        "--samples {n}: need at least 2 examples"
+                    )));
+                }
+            }
+            if let Some(x) = args.noise {
+                if !(x.is_finite() && x >= 0.0) {
+                    return Err(CliError::usage(format!(
+                        "--noise {x}: must be a number >= 0"
+                    )));
+                }
+            }
+            match (g, args.classes) {
+                (Generator::Moons | Generator::Circles, Some(_)) => {
+                    return Err(CliError::usage(format!(
+                        "--classes applies to --data blobs or spiral ({name} has 2 classes)"
+                    )));
+                }
+                (_, Some(k)) if k < 2 => {
+                    return Err(CliError::usage(format!("--classes {k}: need at least 2")));
+                }
+                (_, Some(k)) if args.samples.is_some_and(|n| n < k) => {
+                    return Err(CliError::usage(format!(
+                        "--samples {}: fewer examples than --classes {k}",
+                        args.samples.unwrap_or(0)
+                    )));
+                }
+                _ => {}
+            }
+            let d = g.generate(args.samples, args.noise, args.classes, args.seed);
+            let what = format!("{name} ({} examples, seed {})", d.len(), args.seed);
+            Ok((d, what))
+        }
+        None => {
+            for (flag, set) in [
+                ("--samples", args.samples.is_some()),
+                ("--noise", args.noise.is_some()),
+                ("--classes", args.classes.is_some()),
+            ] {
+                if set {
+                    return Err(CliError::usage(format!(
+                        "{flag} applies to generated data (moons, circles, blobs, spiral), not to a file"
+                    )));
+                }
+            }
+            let path = Path::new(name);
+            let d = data::load_csv(path, args.label_column.as_deref())
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            let what = format!("{} ({} examples)", path.display(), d.len());
+            Ok((d, what))
+        }
+    }
+}
+
+/// Checks the output paths' extensions before training (a typo should not cost a run).
+fn check_outputs(args: &TrainOpts, data: &Dataset) -> Result<(), CliError> {
+    let ext = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+    };
+    if let Some(p) = &args.save {
+        if !matches!(ext(p).as_str(), "json" | "safetensors") {
+            return Err(CliError::usage(format!(
+                "--save {}: the file must end in .json (model file) or .safetensors (weights)",
+                p.display()
+            )));
+        }
+    }
+    for (flag, path) in [("--plot", &args.plot), ("--loss-plot", &args.loss_plot)] {
+        if let Some(p) = path {
+            if !matches!(ext(p).as_str(), "svg" | "png") {
+                return Err(CliError::usage(format!(
+                    "{flag} {}: the picture must end in .svg or .png",
+                    p.display()
+                )));
+            }
+        }
+    }
+    if let Some(p) = &args.plot {
+        if data.n_features() != 2 {
+            return Err(CliError::usage(format!(
+                "--plot {}: a decision boundary needs 2-D data, but the data has {} features",
+                p.display(),
+                data.n_features()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Shows progress: a bar on a terminal, else a plain line every 10% of the steps.
+struct Progress {
+    bar: Option<ProgressBar>,
+    /// Where plain lines go: stderr with `--json`, else stdout.
+    to_stderr: bool,
+    every: usize,
+}
+
+impl Progress {
+    fn new(steps: usize, json: bool) -> Progress {
+        let terminal = if json {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        };
+        let bar = terminal.then(|| {
+            let target = if json {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::stdout()
+            };
+            let bar = ProgressBar::with_draw_target(Some(steps as u64), target);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} step {pos}/{len} {msg} [{elapsed_precise}]")
+                    .expect("a valid progress template"),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            to_stderr: json,
+            every: (steps / 10).max(1),
+        }
+    }
+
+    fn step(&self, s: &StepInfo) {
+        let msg = format!("loss {:.6} accuracy {:.1}%", s.loss, 100.0 * s.accuracy);
+        if let Some(bar) = &self.bar {
+            bar.set_position(s.step as u64);
+            bar.set_message(msg);
+        } else if s.step % self.every == 0 || s.step == s.steps || s.step == 1 {
+            let line = format!(
+                "step {:>width$}/{} {msg}",
+                s.step,
+                s.steps,
+                width = digits(s.steps)
+            );
+            if self.to_stderr {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn digits(n: usize) -> usize {
+    n.to_string().len()
+}
 
 /// Runs `micrograd train`.
-pub fn run(_args: &TrainArgs) -> Result<(), CliError> {
-    Err(CliError::failure("`train` is not implemented yet"))
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let args: &TrainOpts = &args.opts;
+    let cfg = config(args)?;
+    let (data, what) = load_data(args)?;
+    check_outputs(args, &data)?;
+    let spec = cfg
+        .architecture(&data)
+        .map_err(|e| match (&e, &args.data) {
+            (TrainError::Data(_), Some(file)) if Generator::by_name(file).is_none() => {
+                CliError::usage(format!("{file}: {e}"))
+            }
+            _ => train_error(e),
+        })?;
+    let sizes: Vec<String> = std::iter::once(spec.nin)
+        .chain(spec.layers.iter().map(|l| l.nout))
+        .map(|n| n.to_string())
+        .collect();
+    let header = format!(
+        "training MLP {} ({} parameters, {} hidden) on {what}: {} loss, {} lr {} ({}), L2 {}, {} steps{}",
+        sizes.join("-"),
+        spec.num_parameters(),
+        cfg.activation,
+        cfg.loss,
+        cfg.optimizer,
+        cfg.lr,
+        cfg.schedule,
+        cfg.l2,
+        cfg.steps,
+        match cfg.batch_size {
+            Some(b) if b < data.len() => format!(", batch {b}"),
+            _ => ", full batch".into(),
+        }
+    );
+    if args.json {
+        eprintln!("{header}");
+    } else {
+        println!("{header}");
+    }
+    let progress = Progress::new(cfg.steps, args.json);
+    let result = train(&data, &cfg, |s| progress.step(s));
+    progress.finish();
+    let report = result.map_err(train_error)?;
+    write_outputs(args, &data, &report)?;
+
+    if args.json {
+        // Written by hand to keep the documented key order.
+        let num = |x: f64| serde_json::Value::from(x).to_string();
+        println!(
+            "{{\"steps\": {}, \"loss\": {}, \"accuracy\": {}, \"seconds\": {}}}",
+            report.steps,
+            num(report.loss),
+            num(report.accuracy),
+            num(report.seconds)
+        );
+    } else {
+        let right = (report.accuracy * data.len() as f64).round() as usize;
+        println!(
+            "done in {:.3} s ({:.2} ms/step): loss {:.6}, training accuracy {:.1}% ({right}/{})",
+            report.seconds,
+            1e3 * report.seconds / report.steps as f64,
+            report.loss,
+            100.0 * report.accuracy,
+            data.len()
+        );
+        for (flag, path) in [
+            ("model", &args.save),
+            ("decision boundary", &args.plot),
+            ("loss curves", &args.loss_plot),
+        ] {
+            if let Some(p) = path {
+                println!("wrote {flag} to {}", p.display());
+            }
+        }
+    }
+    let _ = std::io::stdout().flush();
+    Ok(())
+}
+
+/// Training errors: bad input exits 2, a diverging loss 1.
+fn train_error(e: TrainError) -> CliError {
+    if e.is_usage() {
+        CliError::usage(e.to_string())
+    } else {
+        CliError::failure(e.to_string())
+    }
+}
+
+/// Saves the model and draws the pictures asked for.
+fn write_outputs(args: &TrainOpts, data: &Dataset, report: &TrainReport) -> Result<(), CliError> {
+    let c: &Classifier = &report.classifier;
+    if let Some(p) = &args.save {
+        let is_json = p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let saved = if is_json {
+            c.save_json(p)
+        } else {
+            c.save_safetensors(p)
+        };
+        saved.map_err(|e| CliError::failure(format!("--save: {e}")))?;
+    }
+    if let Some(p) = &args.plot {
+        plot_boundary(p, data, c)?;
+    }
+    if let Some(p) = &args.loss_plot {
+        plot_curves(p, report)?;
+    }
+    Ok(())
+}
+
+fn plot_boundary(path: &Path, _data: &Dataset, _c: &Classifier) -> Result<(), CliError> {
+    Err(CliError::failure(format!(
+        "--plot {}: pictures are not available in this build yet",
+        path.display()
+    )))
+}
+
+fn plot_curves(path: &Path, _report: &TrainReport) -> Result<(), CliError> {
+    Err(CliError::failure(format!(
+        "--loss-plot {}: pictures are not available in this build yet",
+        path.display()
+    )))
 }

@@ -441,8 +441,19 @@ impl fmt::Debug for Value {
 }
 
 impl fmt::Display for Value {
+    /// Like `Debug`, and a precision applies to both numbers:
+    /// `format!("{v:.4}")` gives `Value(data=24.7041, grad=1.0000)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        match f.precision() {
+            None => fmt::Debug::fmt(self, f),
+            Some(p) => {
+                let (d, g) = with_tape(|t| {
+                    let i = self.index(t);
+                    (t.val[i], t.grad_of(i))
+                });
+                write!(f, "Value(data={d:.p$}, grad={g:.p$})")
+            }
+        }
     }
 }
 

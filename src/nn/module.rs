@@ -1,0 +1,256 @@
+//! The building blocks: the [`Module`] trait, [`Activation`]s, [`Neuron`] and [`Layer`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Value;
+
+/// Something with trainable parameters, as micrograd's `Module`.
+pub trait Module {
+    /// Every trainable parameter, in a fixed order (for a neuron: its weights, then its bias).
+    fn parameters(&self) -> Vec<Value>;
+
+    /// Sets every parameter's gradient to 0 (micrograd's `p.grad = 0`); call before `backward`.
+    fn zero_grad(&self) {
+        for p in self.parameters() {
+            p.set_grad(0.0)
+        }
+    }
+}
+
+/// The non-linearity applied after a neuron's weighted sum.
+///
+/// Parses from and prints as `relu`, `tanh`, `sigmoid`, `linear`:
+///
+/// ```
+/// use micrograd::nn::Activation;
+/// assert_eq!("tanh".parse::<Activation>().unwrap(), Activation::Tanh);
+/// assert_eq!(Activation::Relu.to_string(), "relu");
+/// assert!("gelu".parse::<Activation>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// `max(x, 0)`: micrograd's hidden layers.
+    Relu,
+    /// `tanh(x)`: the lecture's neurons.
+    Tanh,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// The identity: micrograd's output layer.
+    Linear,
+}
+
+impl Activation {
+    /// Every activation, in declaration order.
+    pub const ALL: [Activation; 4] = [
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Linear,
+    ];
+
+    /// Applies the activation (no node for [`Activation::Linear`]).
+    #[inline]
+    pub fn apply(self, x: Value) -> Value {
+        match self {
+            Activation::Relu => x.relu(),
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Linear => x,
+        }
+    }
+
+    /// The lowercase name used on the command line and in model files (`"relu"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Linear => "linear",
+        }
+    }
+
+    /// The name in micrograd's repr of a neuron (`"ReLU"` in `ReLUNeuron(2)`).
+    pub fn repr_name(self) -> &'static str {
+        match self {
+            Activation::Relu => "ReLU",
+            Activation::Tanh => "Tanh",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::Linear => "Linear",
+        }
+    }
+
+    /// The PyTorch module that applies it (`"nn.ReLU()"`), for [`Activation::Linear`]
+    /// `"nn.Identity()"`.
+    pub fn torch_module(self) -> &'static str {
+        match self {
+            Activation::Relu => "nn.ReLU()",
+            Activation::Tanh => "nn.Tanh()",
+            Activation::Sigmoid => "nn.Sigmoid()",
+            Activation::Linear => "nn.Identity()",
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+
+    /// Parses `relu`, `tanh`, `sigmoid` or `linear` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        Activation::ALL
+            .into_iter()
+            .find(|a| a.name() == lower)
+            .ok_or_else(|| {
+                format!("unknown activation `{s}` (expected one of: relu, tanh, sigmoid, linear)")
+            })
+    }
+}
+
+/// A uniform number in `[-1, 1)` from 53 random bits (the same on every machine).
+pub(crate) fn uniform_pm1(rng: &mut ChaCha8Rng) -> f64 {
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+    2.0 * u - 1.0
+}
+
+/// One neuron: `act(w · x + b)`.
+///
+/// As micrograd's `nn.py`, the weights start uniform in `[-1, 1]` and the bias at 0.
+pub struct Neuron {
+    w: Vec<Value>,
+    b: Value,
+    act: Activation,
+}
+
+impl Neuron {
+    /// A neuron of `nin` inputs with weights drawn from `rng` (uniform in `[-1, 1)`) and bias 0.
+    pub fn new(nin: usize, act: Activation, rng: &mut ChaCha8Rng) -> Neuron {
+        let w = (0..nin).map(|_| Value::new(uniform_pm1(rng))).collect();
+        Neuron {
+            w,
+            b: Value::new(0.0),
+            act,
+        }
+    }
+
+    /// A neuron made of existing parameters (weights `w`, bias `b`), e.g. leaves of a gradient
+    /// check.
+    pub fn from_values(w: Vec<Value>, b: Value, act: Activation) -> Neuron {
+        Neuron { w, b, act }
+    }
+
+    /// `act(w · x + b)`, with the weighted sum as one `dot` node.
+    ///
+    /// Panics if `x.len()` is not the number of inputs (a programming error).
+    #[inline]
+    pub fn forward(&self, x: &[Value]) -> Value {
+        assert_eq!(
+            x.len(),
+            self.w.len(),
+            "micrograd: a Neuron of {} inputs was given {} inputs",
+            self.w.len(),
+            x.len()
+        );
+        self.act.apply(Value::dot(&self.w, x) + self.b)
+    }
+
+    /// The weights.
+    pub fn weights(&self) -> &[Value] {
+        &self.w
+    }
+
+    /// The bias.
+    pub fn bias(&self) -> Value {
+        self.b
+    }
+
+    /// The activation.
+    pub fn activation(&self) -> Activation {
+        self.act
+    }
+
+    /// The number of inputs.
+    pub fn nin(&self) -> usize {
+        self.w.len()
+    }
+}
+
+impl Module for Neuron {
+    fn parameters(&self) -> Vec<Value> {
+        let mut p = self.w.clone();
+        p.push(self.b);
+        p
+    }
+}
+
+impl fmt::Display for Neuron {
+    /// micrograd's repr: `ReLUNeuron(2)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Neuron({})", self.act.repr_name(), self.w.len())
+    }
+}
+
+/// A layer of neurons that all see the same inputs.
+pub struct Layer {
+    neurons: Vec<Neuron>,
+}
+
+impl Layer {
+    /// `nout` neurons of `nin` inputs each, drawn from `rng` one neuron after the other.
+    pub fn new(nin: usize, nout: usize, act: Activation, rng: &mut ChaCha8Rng) -> Layer {
+        Layer {
+            neurons: (0..nout).map(|_| Neuron::new(nin, act, rng)).collect(),
+        }
+    }
+
+    /// A layer made of existing neurons.
+    pub fn from_neurons(neurons: Vec<Neuron>) -> Layer {
+        Layer { neurons }
+    }
+
+    /// Each neuron's output, in order.
+    pub fn forward(&self, x: &[Value]) -> Vec<Value> {
+        self.neurons.iter().map(|n| n.forward(x)).collect()
+    }
+
+    /// The neurons.
+    pub fn neurons(&self) -> &[Neuron] {
+        &self.neurons
+    }
+
+    /// The number of outputs (neurons).
+    pub fn nout(&self) -> usize {
+        self.neurons.len()
+    }
+}
+
+impl Module for Layer {
+    fn parameters(&self) -> Vec<Value> {
+        self.neurons.iter().flat_map(|n| n.parameters()).collect()
+    }
+}
+
+impl fmt::Display for Layer {
+    /// micrograd's repr: `Layer of [ReLUNeuron(2), ReLUNeuron(2)]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Layer of [")?;
+        for (i, n) in self.neurons.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{n}")?;
+        }
+        f.write_str("]")
+    }
+}

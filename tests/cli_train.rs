@@ -1,0 +1,367 @@
+//! `micrograd train`, `predict` and `demo` through the binary: outputs, exit statuses and
+//! error messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use micrograd::data;
+use micrograd::train::{TrainConfig, train};
+
+fn micrograd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_micrograd"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and checks the exit status and that stderr contains `needle`.
+fn fails_with(args: &[&str], code: i32, needle: &str) {
+    let o = micrograd(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: stderr {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: stderr {err:?} lacks {needle:?}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn default_train_json_reaches_100_percent() {
+    let o = micrograd(&["train", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "one object on stdout: {out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["steps"], 100);
+    assert_eq!(v["accuracy"], 1.0);
+    let loss = v["loss"].as_f64().unwrap();
+    assert!(loss > 0.0 && loss < 0.05, "loss {loss}");
+    assert!(v["seconds"].as_f64().unwrap() >= 0.0);
+    // progress went to stderr, as plain lines (not a terminal)
+    assert!(stderr(&o).contains("step 100/100"), "{}", stderr(&o));
+}
+
+#[test]
+fn plain_progress_lines_every_ten_percent() {
+    let o = micrograd(&["train", "--steps", "50"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    let steps: Vec<&str> = out.lines().filter(|l| l.starts_with("step")).collect();
+    assert_eq!(steps.len(), 11, "{out}"); // step 1, then every 5th
+    assert!(steps[10].starts_with("step 50/50 loss "));
+    assert!(out.contains("training accuracy"));
+}
+
+#[test]
+fn save_then_predict_gives_the_same_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "moons.csv", data::DEMO_MOONS_CSV);
+    let model = dir.path().join("model.json").display().to_string();
+    let o = micrograd(&[
+        "train", "--data", &csv, "--steps", "30", "--save", &model, "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let trained: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+
+    let o = micrograd(&["predict", "--model", &model, "--data", &csv, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["accuracy"], trained["accuracy"]);
+    let preds: Vec<i64> = v["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_i64().expect("labels -1/1 come back as numbers"))
+        .collect();
+    assert_eq!(preds.len(), 100);
+
+    // The same training in-process gives the same predictions.
+    let d = data::demo_moons();
+    let cfg = TrainConfig {
+        steps: 30,
+        ..TrainConfig::default()
+    };
+    let report = train(&d, &cfg, |_| {}).unwrap();
+    let expected: Vec<i64> = d
+        .features
+        .iter()
+        .map(|x| report.classifier.predict_label(x).parse().unwrap())
+        .collect();
+    assert_eq!(preds, expected);
+    assert_eq!(report.accuracy, trained["accuracy"].as_f64().unwrap());
+
+    // and the saved file loads back to the same weights
+    let back = micrograd::train::Classifier::load(Path::new(&model)).unwrap();
+    assert_eq!(back.model.weights(), report.classifier.model.weights());
+    assert_eq!(back.class_names, ["-1", "1"]);
+}
+
+#[test]
+fn safetensors_and_text_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = dir.path().join("w.safetensors").display().to_string();
+    let o = micrograd(&["train", "--steps", "5", "--save", &st]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(&st).unwrap().len() > 337 * 8);
+    let csv = write(dir.path(), "d.csv", "a,b,y\n1,0,yes\n-1,0.5,no\n");
+    let model = dir.path().join("m.json").display().to_string();
+    let o = micrograd(&["train", "--data", &csv, "--steps", "20", "--save", &model]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = micrograd(&["predict", "--model", &model, "--data", &csv]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("a,b,prediction,label\n1,0,yes,yes\n-1,0.5,no,no\n"),
+        "{out}"
+    );
+    assert!(out.contains("accuracy 100.0% (2/2)"), "{out}");
+}
+
+#[test]
+fn bad_csv_files_exit_2_naming_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ragged = write(d, "ragged.csv", "x0,x1,y\n1,2,1\n3,4\n");
+    fails_with(
+        &["train", "--data", &ragged],
+        2,
+        "ragged.csv: line 3: 2 fields, but the first row has 3 (ragged row)",
+    );
+    let nan = write(d, "text.csv", "x0,x1,y\n1,2,1\n3,abc,-1\n");
+    fails_with(
+        &["train", "--data", &nan],
+        2,
+        "line 3, column 2 (\"x1\"): \"abc\" is not a number",
+    );
+    let empty = write(d, "empty.csv", "");
+    fails_with(
+        &["train", "--data", &empty],
+        2,
+        "empty.csv: the file is empty (no rows)",
+    );
+    let one = write(d, "one.csv", "x0,x1,y\n1,2,1\n3,4,1\n");
+    fails_with(
+        &["train", "--data", &one],
+        2,
+        "one.csv: the data has 1 class (\"1\"), but exactly 2 (the svm loss is binary) are needed",
+    );
+    fails_with(
+        &["train", "--data", &one, "--loss", "ce"],
+        2,
+        "the ce loss needs at least 2 classes",
+    );
+    let good = write(d, "good.csv", "x0,x1,y\n1,2,1\n3,4,-1\n");
+    fails_with(
+        &["train", "--data", &good, "--label-column", "label"],
+        2,
+        "--label-column \"label\": no such column in the header (columns: x0, x1, y)",
+    );
+    fails_with(
+        &["train", "--data", "/nonexistent/x.csv"],
+        2,
+        "cannot read /nonexistent/x.csv",
+    );
+    let three = write(d, "three.csv", "a,b,c,y\n1,2,3,1\n3,4,5,-1\n");
+    fails_with(
+        &["train", "--data", &three, "--plot", "/tmp/never.svg"],
+        2,
+        "a decision boundary needs 2-D data, but the data has 3 features",
+    );
+    fails_with(
+        &["predict", "--model", "/nonexistent/m.json", "--data", &good],
+        2,
+        "/nonexistent/m.json",
+    );
+}
+
+#[test]
+fn bad_flags_exit_2_before_training() {
+    fails_with(
+        &["train", "--layers", "16,,4"],
+        2,
+        "--layers 16,,4: an empty size at position 2",
+    );
+    fails_with(
+        &["train", "--layers", "16,0"],
+        2,
+        "--layers 16,0: a layer of size 0 at position 2",
+    );
+    fails_with(
+        &["train", "--layers", "16,x"],
+        2,
+        "\"x\" is not a whole number",
+    );
+    fails_with(
+        &["train", "--data", "spiral", "--loss", "svm"],
+        2,
+        "the data has 3 classes (\"0\", \"1\", \"2\"), but exactly 2 (the svm loss is binary) are needed",
+    );
+    fails_with(
+        &["train", "--loss", "hinge"],
+        2,
+        "--loss: unknown loss `hinge` (expected one of: svm, mse, bce, ce)",
+    );
+    fails_with(
+        &["train", "--optimizer", "rmsprop"],
+        2,
+        "--optimizer: unknown optimizer",
+    );
+    fails_with(
+        &["train", "--activation", "gelu"],
+        2,
+        "--activation: unknown activation",
+    );
+    fails_with(
+        &["train", "--schedule", "step"],
+        2,
+        "--schedule: unknown schedule",
+    );
+    fails_with(
+        &["train", "--lr", "-1"],
+        2,
+        "--lr -1: the learning rate must be a positive number",
+    );
+    fails_with(&["train", "--steps", "0"], 2, "--steps 0");
+    fails_with(&["train", "--batch-size", "0"], 2, "--batch-size 0");
+    fails_with(
+        &["train", "--save", "/tmp/model.txt"],
+        2,
+        "must end in .json (model file) or .safetensors",
+    );
+    fails_with(
+        &["train", "--data", "moons", "--classes", "3"],
+        2,
+        "--classes applies to --data blobs or spiral",
+    );
+    fails_with(&["train", "--steps", "ten"], 2, "invalid value 'ten'");
+    let o = micrograd(&["train", "--layers", "16,,4", "--json"]);
+    assert!(stdout(&o).is_empty(), "nothing trained, nothing printed");
+}
+
+#[test]
+fn a_diverging_loss_exits_1_naming_the_step() {
+    fails_with(
+        &["train", "--loss", "mse", "--lr", "1e6"],
+        1,
+        "error: the loss became inf at step 4 (learning rate 973000); training stopped. Hint: lower the learning rate",
+    );
+}
+
+#[test]
+fn generated_data_and_the_spiral() {
+    let o = micrograd(&[
+        "train",
+        "--data",
+        "circles",
+        "--samples",
+        "60",
+        "--steps",
+        "5",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("on circles (60 examples, seed 1337)"));
+    let o = micrograd(&[
+        "train",
+        "--data",
+        "spiral",
+        "--layers",
+        "16,16",
+        "--loss",
+        "ce",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--steps",
+        "500",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["accuracy"].as_f64().unwrap() >= 0.95, "{v}");
+}
+
+#[test]
+fn demo_prints_the_lecture_numbers() {
+    let o = micrograd(&["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "o = 0.7071",
+        "x1: data    2, grad -1.5000",
+        "w1: data   -3, grad 1.0000",
+        "x2: data    0, grad 0.5000",
+        "w2: data    1, grad 0.0000",
+        "MLP(3, [4, 4, 1])",
+        "step 19  loss ",
+        "4/4 with the right sign",
+    ] {
+        assert!(out.contains(needle), "demo output lacks {needle:?}:\n{out}");
+    }
+    let losses: Vec<f64> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("step "))
+        .map(|l| l.split("loss ").nth(1).unwrap().trim().parse().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 20);
+    assert!(losses[19] < losses[0] / 10.0, "{losses:?}");
+}
+
+#[test]
+fn predict_without_labels_and_with_the_wrong_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json").display().to_string();
+    let o = micrograd(&["train", "--save", &model]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Two columns = the model's two inputs: predictions only, accuracy null.
+    let unlabelled = write(dir.path(), "u.csv", "x0,x1\n2.0,0.0\n-1.0,0.5\n");
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &unlabelled,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["accuracy"], serde_json::Value::Null);
+    assert_eq!(v["predictions"], serde_json::json!([1, -1]));
+    let o = micrograd(&["predict", "--model", &model, "--data", &unlabelled]);
+    assert_eq!(stdout(&o), "x0,x1,prediction\n2,0,1\n-1,0.5,-1\n");
+    // Four columns: one too many for a 2-input model.
+    let wide = write(dir.path(), "w.csv", "a,b,c,y\n1,2,3,1\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &wide],
+        2,
+        "w.csv: the data has 3 feature column(s), but the model takes 2",
+    );
+    let bad = write(dir.path(), "bad.csv", "x0,x1,y\n1,2,1\n1,z,1\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &bad],
+        2,
+        "bad.csv: line 3, column 2 (\"x1\"): \"z\" is not a number",
+    );
+    let not_model = write(dir.path(), "nm.json", "{\"hello\": 1}");
+    fails_with(
+        &["predict", "--model", &not_model, "--data", &bad],
+        2,
+        "nm.json",
+    );
+}

@@ -1,0 +1,136 @@
+//! The seeded generators and mini-batches: deterministic per seed, right counts, balanced
+//! classes, the right shapes.
+
+use micrograd::data::{Batches, Dataset, blobs, circles, moons, spiral};
+
+fn bits(d: &Dataset) -> Vec<u64> {
+    d.features.iter().flatten().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn same_seed_same_numbers_other_seed_other_numbers() {
+    type Gen = fn(u64) -> Dataset;
+    let gens: [(&str, Gen); 4] = [
+        ("moons", |s| moons(100, 0.1, s)),
+        ("circles", |s| circles(100, 0.1, s)),
+        ("blobs", |s| blobs(100, 3, 1.0, s)),
+        ("spiral", |s| spiral(300, 3, 0.2, s)),
+    ];
+    for (name, g) in gens {
+        assert_eq!(bits(&g(7)), bits(&g(7)), "{name}");
+        assert_eq!(g(7).classes, g(7).classes, "{name}");
+        assert_ne!(bits(&g(7)), bits(&g(8)), "{name}");
+    }
+}
+
+#[test]
+fn pinned_numbers_are_the_same_on_every_machine() {
+    // ChaCha8 + Box-Muller from next_u64() only: these are the numbers everywhere.
+    assert_eq!(
+        moons(6, 0.1, 0).features[..2],
+        [
+            [0.8464458652596295, 0.14404617263059913],
+            [-0.19569163675934714, 1.1726787220343975]
+        ]
+    );
+    assert_eq!(
+        circles(6, 0.1, 0).features[1],
+        [-0.695691636759347, 1.038704125818836]
+    );
+    assert_eq!(
+        blobs(6, 3, 1.0, 0).features[0],
+        [2.4644586525962953, 1.4404617263059913]
+    );
+    assert_eq!(
+        spiral(6, 3, 0.2, 0).features[1],
+        [-0.911328519530343, -0.41167988715825454]
+    );
+}
+
+#[test]
+fn counts_and_class_balance() {
+    assert_eq!(moons(100, 0.1, 1).class_counts(), [50, 50]);
+    assert_eq!(moons(7, 0.1, 1).class_counts(), [4, 3]);
+    assert_eq!(circles(100, 0.1, 1).class_counts(), [50, 50]);
+    assert_eq!(blobs(100, 2, 1.0, 1).class_counts(), [50, 50]);
+    assert_eq!(blobs(10, 4, 1.0, 1).class_counts(), [3, 3, 2, 2]);
+    assert_eq!(spiral(300, 3, 0.2, 1).class_counts(), [100, 100, 100]);
+    assert_eq!(spiral(100, 5, 0.2, 1).class_counts(), [20; 5]);
+    for d in [
+        moons(50, 0.1, 2),
+        circles(50, 0.1, 2),
+        blobs(50, 3, 1.0, 2),
+        spiral(50, 3, 0.2, 2),
+    ] {
+        assert_eq!(d.len(), 50);
+        assert_eq!(d.n_features(), 2);
+        assert_eq!(d.feature_names, ["x0", "x1"]);
+        assert!(d.features.iter().flatten().all(|x| x.is_finite()));
+    }
+    assert_eq!(spiral(30, 3, 0.2, 0).class_names, ["0", "1", "2"]);
+}
+
+#[test]
+fn shapes_without_noise() {
+    // moons: class 0 on the unit circle's upper half, class 1 on (1 - cos t, 0.5 - sin t)
+    let d = moons(20, 0.0, 0);
+    for (x, &c) in d.features.iter().zip(&d.classes) {
+        let (cx, cy) = if c == 0 { (0.0, 0.0) } else { (1.0, 0.5) };
+        let r = ((x[0] - cx).powi(2) + (x[1] - cy).powi(2)).sqrt();
+        assert!((r - 1.0).abs() < 1e-12, "{x:?}");
+    }
+    assert_eq!(d.features[0], [1.0, 0.0]);
+    // circles: radius 1 then 0.5
+    let d = circles(20, 0.0, 0);
+    for (x, &c) in d.features.iter().zip(&d.classes) {
+        let r = x[0].hypot(x[1]);
+        assert!((r - [1.0, 0.5][c]).abs() < 1e-12, "{x:?}");
+    }
+    // spiral: the radius grows from 0 to 1 along each arm
+    let d = spiral(30, 3, 0.0, 0);
+    assert_eq!(d.features[9][0].hypot(d.features[9][1]), 1.0);
+    assert!((d.features[10][0].hypot(d.features[10][1])).abs() < 1e-15);
+    // blobs: the class means sit near the centres on the circle of radius 4
+    let d = blobs(3000, 3, 1.0, 0);
+    for c in 0..3 {
+        let rows: Vec<&Vec<f64>> = d
+            .features
+            .iter()
+            .zip(&d.classes)
+            .filter(|(_, k)| **k == c)
+            .map(|(x, _)| x)
+            .collect();
+        let mx = rows.iter().map(|x| x[0]).sum::<f64>() / rows.len() as f64;
+        let my = rows.iter().map(|x| x[1]).sum::<f64>() / rows.len() as f64;
+        let a = std::f64::consts::TAU * c as f64 / 3.0;
+        assert!(
+            (mx - 4.0 * a.cos()).abs() < 0.1 && (my - 4.0 * a.sin()).abs() < 0.1,
+            "class {c}: ({mx}, {my})"
+        );
+    }
+}
+
+#[test]
+fn batches_shuffle_per_seed_and_cover_each_epoch() {
+    let mut b = Batches::new(10, 4, 0);
+    let got: Vec<Vec<usize>> = (0..4).map(|_| b.next_batch().to_vec()).collect();
+    assert_eq!(
+        got,
+        [
+            vec![6, 1, 8, 3],
+            vec![2, 9, 0, 5],
+            vec![4, 7],
+            vec![7, 2, 6, 9]
+        ]
+    );
+    let mut b = Batches::new(10, 4, 0);
+    let mut epoch: Vec<usize> = (0..3).flat_map(|_| b.next_batch().to_vec()).collect();
+    epoch.sort();
+    assert_eq!(epoch, (0..10).collect::<Vec<_>>());
+    let mut other = Batches::new(10, 4, 1);
+    assert_ne!(other.next_batch(), &got[0][..]);
+    let mut full = Batches::new(5, 100, 3);
+    assert!(full.is_full());
+    assert_eq!(full.next_batch(), [0, 1, 2, 3, 4]);
+    assert_eq!(full.next_batch(), [0, 1, 2, 3, 4]);
+}

@@ -1,0 +1,147 @@
+//! The training loop through the library: micrograd's demo, the spiral, errors.
+
+use micrograd::data::{self, Dataset};
+use micrograd::nn::optim::OptimizerKind;
+use micrograd::train::{LossKind, TrainConfig, TrainError, train};
+use micrograd::{Tape, nn::Activation};
+
+#[test]
+fn default_config_is_micrograds_demo_and_reaches_100_percent() {
+    let cfg = TrainConfig::default();
+    assert_eq!(cfg.hidden, [16, 16]);
+    assert_eq!(
+        (cfg.loss, cfg.optimizer),
+        (LossKind::Svm, OptimizerKind::Sgd)
+    );
+    assert_eq!(
+        (cfg.lr, cfg.l2, cfg.steps, cfg.batch_size),
+        (1.0, 1e-4, 100, None)
+    );
+    let data = data::demo_moons();
+    let mut seen = Vec::new();
+    let before = Tape::len();
+    let report = train(&data, &cfg, |s| seen.push((s.step, s.lr, s.loss))).unwrap();
+    assert_eq!(report.steps, 100);
+    assert_eq!(report.accuracy, 1.0);
+    assert!(report.loss < 0.05, "final loss {}", report.loss);
+    // The lr schedule of micrograd's demo: 1.0 - 0.9 * k / 100 for k = 0..99.
+    assert_eq!(seen.len(), 100);
+    assert_eq!((seen[0].0, seen[0].1), (1, 1.0));
+    assert!((seen[99].1 - (1.0 - 0.9 * 99.0 / 100.0)).abs() < 1e-15);
+    assert!(seen[99].2 < seen[0].2);
+    assert_eq!(report.loss_history.len(), 100);
+    // Memory stays flat: only the 337 parameters are left on the tape.
+    assert_eq!(Tape::len() - before, 337);
+}
+
+#[test]
+fn training_is_reproducible() {
+    let data = data::moons(60, 0.1, 3);
+    let cfg = TrainConfig {
+        steps: 20,
+        batch_size: Some(16),
+        ..TrainConfig::default()
+    };
+    let a = train(&data, &cfg, |_| {}).unwrap();
+    let b = train(&data, &cfg, |_| {}).unwrap();
+    assert_eq!(a.loss_history, b.loss_history);
+    assert_eq!(a.classifier.model.weights(), b.classifier.model.weights());
+}
+
+#[test]
+fn spiral_with_adam_and_cross_entropy_reaches_95_percent() {
+    let data = data::spiral(300, 3, 0.2, 1337);
+    let cfg = TrainConfig {
+        hidden: vec![16, 16],
+        loss: LossKind::Ce,
+        optimizer: OptimizerKind::Adam,
+        lr: 0.01,
+        schedule: micrograd::nn::optim::Schedule::Constant,
+        steps: 500,
+        ..TrainConfig::default()
+    };
+    let report = train(&data, &cfg, |_| {}).unwrap();
+    assert!(report.accuracy >= 0.95, "accuracy {}", report.accuracy);
+    assert_eq!(report.classifier.model.nout(), 3);
+}
+
+#[test]
+fn other_losses_train_on_moons() {
+    for loss in [LossKind::Mse, LossKind::Bce, LossKind::Ce] {
+        let cfg = TrainConfig {
+            loss,
+            activation: Activation::Tanh,
+            optimizer: OptimizerKind::Adam,
+            lr: 0.05,
+            steps: 100,
+            ..TrainConfig::default()
+        };
+        let r = train(&data::demo_moons(), &cfg, |_| {}).unwrap();
+        assert!(r.accuracy >= 0.95, "{loss}: accuracy {}", r.accuracy);
+    }
+}
+
+#[test]
+fn wrong_combinations_fail_before_training() {
+    let three = data::spiral(30, 3, 0.2, 1);
+    let mut calls = 0;
+    let e = train(&three, &TrainConfig::default(), |_| calls += 1)
+        .err()
+        .unwrap();
+    assert!(e.is_usage());
+    assert_eq!(
+        e.to_string(),
+        "the data has 3 classes (\"0\", \"1\", \"2\"), but exactly 2 (the svm loss is binary) are needed"
+    );
+    let one = Dataset::new(vec![vec![1.0], vec![2.0]], vec![0, 0], vec!["1".into()]);
+    let cfg = TrainConfig {
+        loss: LossKind::Ce,
+        ..TrainConfig::default()
+    };
+    let e = train(&one, &cfg, |_| calls += 1).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "the ce loss needs at least 2 classes (outputs), but the data has 1"
+    );
+    let cfg = TrainConfig {
+        hidden: vec![16, 0],
+        ..TrainConfig::default()
+    };
+    let e = train(&data::demo_moons(), &cfg, |_| calls += 1)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "hidden layer 2 has size 0 (every layer needs at least 1 neuron)"
+    );
+    assert_eq!(calls, 0);
+}
+
+#[test]
+fn a_diverging_loss_stops_with_the_step() {
+    let cfg = TrainConfig {
+        loss: LossKind::Mse,
+        lr: 1e6,
+        schedule: micrograd::nn::optim::Schedule::Constant,
+        ..TrainConfig::default()
+    };
+    let mut last = 0;
+    let e = train(&data::demo_moons(), &cfg, |s| last = s.step)
+        .err()
+        .unwrap();
+    let TrainError::Diverged { step, loss, .. } = e else {
+        panic!("expected divergence, got {e}");
+    };
+    assert!(!loss.is_finite());
+    assert_eq!(step, last + 1);
+    assert!(!e_is_usage(step));
+}
+
+fn e_is_usage(step: usize) -> bool {
+    TrainError::Diverged {
+        step,
+        loss: f64::NAN,
+        lr: 1.0,
+    }
+    .is_usage()
+}
