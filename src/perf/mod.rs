@@ -1,6 +1,7 @@
 //! The performance workloads of `micrograd bench`, the criterion benches and `bench/compare`.
 //!
-//! - **W1, the moons step** ([`MoonsStep`]): micrograd's demo, an MLP 2-16-16-1 trained on the
+//! - **W1, the moons step** ([`MoonsStep`]): micrograd's demo, an [`MLP`](crate::nn::MLP) 2-16-16-1
+//!   (the library's `nn` API, as a user writes it) trained on the
 //!   100 embedded moons points with a max-margin loss and L2 regularization, one full-batch SGD
 //!   step at a time (the graph is rebuilt every step, or replayed with
 //!   [`Recording`](crate::engine::Recording)).
@@ -12,12 +13,10 @@
 //! Every workload returns numbers that can be checked (losses, `x`, `dx/dx0`), so a benchmark
 //! that got faster by computing something else is caught by the tests.
 
-mod mlp;
 mod moons;
 mod rss;
 mod workloads;
 
-pub use mlp::Mlp;
 pub use moons::{Moons, make_moons, moons_100};
 pub use rss::{peak_rss_kib, rss_kib};
 pub use workloads::{

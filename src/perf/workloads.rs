@@ -2,36 +2,29 @@
 
 use std::time::Instant;
 
-use super::mlp::Mlp;
 use super::moons::Moons;
 use super::rss::{peak_rss_kib, rss_kib};
 use crate::engine::{DataParallel, Recording, Tape, Value};
+use crate::nn::{MLP, MlpSpec, Module, loss};
 
-/// micrograd demo's layer sizes.
-pub const SIZES: [usize; 4] = [2, 16, 16, 1];
+/// micrograd demo's hidden and output layer sizes (2 inputs).
+pub const NOUTS: [usize; 3] = [16, 16, 1];
 /// micrograd demo's L2 regularization strength.
 pub const ALPHA: f64 = 1e-4;
 
-/// The loss of micrograd's demo for `model` on `data`: the mean of `relu(1 - y * score)` plus
-/// `ALPHA` times the sum of squared parameters (`params` are the model's parameters).
-///
-/// Builds the whole graph on this thread's tape (the inputs are new leaves).
-pub fn moons_loss(model: &Mlp, params: &[Value], data: &Moons) -> Value {
-    let hinge = hinge_losses(model, data);
-    let data_loss = Value::sum(&hinge) * (1.0 / data.len() as f64);
-    let reg_loss = ALPHA * Value::dot(params, params);
-    data_loss + reg_loss
-}
-
-fn hinge_losses(model: &Mlp, data: &Moons) -> Vec<Value> {
+/// The model's scores for `data` (the inputs are new leaves).
+fn scores(model: &MLP, data: &Moons) -> Vec<Value> {
     data.x
         .iter()
-        .zip(&data.y)
-        .map(|(x, &y)| {
-            let score = model.forward(&[Value::new(x[0]), Value::new(x[1])])[0];
-            (1.0 + -y * score).relu()
-        })
+        .map(|x| model.forward(&[Value::new(x[0]), Value::new(x[1])])[0])
         .collect()
+}
+
+/// The loss of micrograd's demo for `model` on `data`, written with the library's ordinary
+/// API: `loss::svm` (the mean of `relu(1 - y * score)`) plus `loss::l2` with strength
+/// `ALPHA` over the model's parameters `params`. Builds the whole graph on this thread's tape.
+pub fn moons_loss(model: &MLP, params: &[Value], data: &Moons) -> Value {
+    loss::svm(&scores(model, data), &data.y) + loss::l2(params, ALPHA)
 }
 
 /// micrograd demo's learning rate at step `k`; the 100-step schedule restarts every 100 steps
@@ -52,7 +45,7 @@ pub fn learning_rate(k: usize) -> f64 {
 /// assert!(w1.step() < first);
 /// ```
 pub struct MoonsStep {
-    model: Mlp,
+    model: MLP,
     params: Vec<Value>,
     data: Moons,
     k: usize,
@@ -63,7 +56,7 @@ impl MoonsStep {
     /// A fresh model (weights from `seed`) on `data`. Make it before any step scope: its
     /// parameters live on this thread's tape.
     pub fn new(data: Moons, seed: u64) -> MoonsStep {
-        let model = Mlp::new(&SIZES, seed);
+        let model = MLP::with_activation(2, &NOUTS, crate::nn::Activation::Relu, seed);
         let params = model.parameters();
         MoonsStep {
             model,
@@ -219,6 +212,7 @@ pub fn median_min_max(xs: &mut [f64]) -> (f64, f64, f64) {
 /// One shard of the data-parallel W1: its points, the total number of points (for the mean)
 /// and whether it carries the regularization term (exactly one shard does).
 struct Shard {
+    spec: MlpSpec,
     data: Moons,
     n_total: usize,
     with_reg: bool,
@@ -228,11 +222,12 @@ struct Shard {
 type ShardLoss = fn(&[Value], &Shard) -> Value;
 
 fn shard_loss(params: &[Value], s: &Shard) -> Value {
-    let model = Mlp::from_params(&SIZES, params);
-    let hinge = hinge_losses(&model, &s.data);
-    let data_loss = Value::sum(&hinge) * (1.0 / s.n_total as f64);
+    let model = MLP::from_values(&s.spec, params).expect("the shard's spec fits its weights");
+    // The shard's share of the mean: svm's mean over the shard times its fraction of points.
+    let fraction = s.data.len() as f64 / s.n_total as f64;
+    let data_loss = loss::svm(&scores(&model, &s.data), &s.data.y) * fraction;
     if s.with_reg {
-        data_loss + ALPHA * Value::dot(params, params)
+        data_loss + loss::l2(params, ALPHA)
     } else {
         data_loss
     }
@@ -263,11 +258,13 @@ impl ParallelMoons {
     /// the model's weights are drawn from `seed` as in [`MoonsStep::new`].
     pub fn new(data: Moons, threads: usize, seed: u64) -> ParallelMoons {
         let n_total = data.len();
+        let spec = MlpSpec::new(2, &NOUTS, crate::nn::Activation::Relu);
         let shards = data
             .shards(threads)
             .into_iter()
             .enumerate()
             .map(|(i, data)| Shard {
+                spec: spec.clone(),
                 data,
                 n_total,
                 with_reg: i == 0,
@@ -275,11 +272,7 @@ impl ParallelMoons {
             .collect();
         let weights = {
             let _s = Tape::scope();
-            Mlp::new(&SIZES, seed)
-                .parameters()
-                .iter()
-                .map(|p| p.data())
-                .collect::<Vec<_>>()
+            MLP::init(&spec, seed).weights()
         };
         let f: ShardLoss = shard_loss;
         ParallelMoons {
