@@ -209,3 +209,54 @@ fn long_run_tape_is_flat() {
         assert_eq!((Tape::len(), Tape::capacity_bytes()), (len, cap));
     }
 }
+
+/// Dot nodes over consecutive and non-consecutive handles: the same value, grads, inputs
+/// and ancestors as the sum of products.
+#[test]
+fn dot_layouts_agree() {
+    let _s = Tape::scope();
+    let w = Value::leaves(&[0.5, -1.5, 2.0, 0.25]); // consecutive nodes
+    let x = Value::leaves(&[1.0, 2.0, -3.0, 4.0]);
+    let w_rev: Vec<Value> = w.iter().rev().copied().collect(); // not consecutive
+    let x_rev: Vec<Value> = x.iter().rev().copied().collect();
+    let compact = Value::dot(&w, &x);
+    let pairs = Value::dot(&w_rev, &x_rev);
+    let want = 0.5 * 1.0 + -1.5 * 2.0 + 2.0 * -3.0 + 0.25 * 4.0;
+    assert_eq!(compact.data(), want);
+    assert_eq!(
+        pairs.data(),
+        0.25 * 4.0 + 2.0 * -3.0 + -1.5 * 2.0 + 0.5 * 1.0
+    );
+    let inputs = compact.node().inputs;
+    assert_eq!(inputs.len(), 8);
+    for k in 0..4 {
+        assert!(inputs[2 * k].same_node(w[k]) && inputs[2 * k + 1].same_node(x[k]));
+    }
+    assert!(pairs.node().inputs[0].same_node(w[3]));
+    assert_eq!(compact.ancestors().len(), 9);
+    let y = compact * 2.0 + pairs;
+    y.backward();
+    for k in 0..4 {
+        assert_eq!(w[k].grad(), 3.0 * x[k].data());
+        assert_eq!(x[k].grad(), 3.0 * w[k].data());
+    }
+    // A dot of a vector with itself (the L2 term).
+    for v in w.iter().chain(&x) {
+        v.set_grad(0.0);
+    }
+    let sq = Value::dot(&w, &w);
+    sq.backward();
+    assert_eq!(sq.data(), 0.25 + 2.25 + 4.0 + 0.0625);
+    assert_eq!(w[1].grad(), -3.0);
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn dot_with_released_weights_panics() {
+    let w = {
+        let _s = Tape::scope();
+        Value::leaves(&[1.0, 2.0])
+    };
+    let x = Value::leaves(&[1.0, 2.0]);
+    Value::dot(&w, &x);
+}
