@@ -260,3 +260,29 @@ fn dot_with_released_weights_panics() {
     let x = Value::leaves(&[1.0, 2.0]);
     Value::dot(&w, &x);
 }
+
+/// Handles from several epochs: parameters made before and after a first step stay usable in
+/// later steps, and a node released by a later truncation is refused even though its epoch
+/// is that of live parameters.
+#[test]
+fn handles_across_epochs() {
+    let a = Value::new(1.0);
+    {
+        let _s = Tape::scope();
+        let _ = (a * 2.0).data();
+    }
+    let b = Value::new(2.0); // made in a later epoch than `a`
+    let mut released = None;
+    for k in 0..3 {
+        let _s = Tape::scope();
+        let y = Value::dot(&[a, b], &[b, a]) + Value::sum(&[a, b]);
+        assert_eq!(y.data(), 7.0);
+        if k == 0 {
+            released = Some(y);
+        }
+    }
+    let r = released.unwrap();
+    let caught = std::panic::catch_unwind(move || r.data());
+    assert!(caught.is_err(), "a released node was read");
+    assert_eq!((a.data(), b.data()), (1.0, 2.0));
+}

@@ -30,6 +30,14 @@ impl Mark {
     }
 }
 
+/// A copy of the tape's epoch fields, read once for many handle checks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Now {
+    epoch: u32,
+    live_floor: u32,
+    last_run: (u32, u32),
+}
+
 /// Size of the direct-mapped cache that lets repeated constants share one pool slot.
 const CONST_CACHE: usize = 64;
 
@@ -64,6 +72,11 @@ pub(crate) struct TapeData {
     /// `floors[0].1` (0 while there is no floor): every node below it is live for every
     /// epoch, so an older handle below it needs no search.
     live_floor: u32,
+    /// `floors.last()` (or `(0, 0)`): handles made since that run's first epoch, before the
+    /// current one, are live below its floor. With `live_floor` this answers every older
+    /// handle of a typical program (parameters made before or after a first step) without
+    /// a search.
+    last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
     dirty: usize,
     /// Recently used constants: slot -> index into `consts`.
@@ -93,6 +106,7 @@ impl TapeData {
             epoch: 0,
             floors: Vec::new(),
             live_floor: 0,
+            last_run: (0, 0),
             dirty: 0,
             const_cache: [u32::MAX; CONST_CACHE],
         }
@@ -109,27 +123,30 @@ impl TapeData {
     /// Panics with an explanation if the node was released by a truncation.
     #[inline(always)]
     pub(crate) fn check(&self, idx: u32, epoch: u32) -> usize {
-        if epoch == self.epoch
-            || (idx < self.live_floor && epoch < self.epoch)
-            || self.older_handle_is_live(idx, epoch)
-        {
+        if TapeData::surely_live(self.now(), idx, epoch) || self.older_handle_is_live(idx, epoch) {
             idx as usize
         } else {
             released(idx, epoch)
         }
     }
 
-    /// The check's fast path, from the copies `(epoch, live_floor)` of the tape's fields:
+    /// The check's fast path, from a copy of the tape's epoch fields ([`now`](TapeData::now)):
     /// true if the handle is surely live (false means: ask [`check`](TapeData::check)).
     #[inline(always)]
-    pub(crate) fn surely_live(now: (u32, u32), idx: u32, epoch: u32) -> bool {
-        (epoch == now.0) | ((idx < now.1) & (epoch < now.0))
+    pub(crate) fn surely_live(now: Now, idx: u32, epoch: u32) -> bool {
+        epoch == now.epoch
+            || (epoch < now.epoch
+                && (idx < now.live_floor || (epoch >= now.last_run.0 && idx < now.last_run.1)))
     }
 
-    /// `(epoch, live_floor)`, for [`surely_live`](TapeData::surely_live).
+    /// The epoch fields, for [`surely_live`](TapeData::surely_live).
     #[inline(always)]
-    pub(crate) fn now(&self) -> (u32, u32) {
-        (self.epoch, self.live_floor)
+    pub(crate) fn now(&self) -> Now {
+        Now {
+            epoch: self.epoch,
+            live_floor: self.live_floor,
+            last_run: self.last_run,
+        }
     }
 
     #[cold]
@@ -242,6 +259,7 @@ impl TapeData {
         }
         self.floors.push((first, m as u32));
         self.live_floor = self.floors[0].1;
+        self.last_run = (first, m as u32);
         self.epoch = self
             .epoch
             .checked_add(1)
