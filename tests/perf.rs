@@ -286,3 +286,23 @@ fn handles_across_epochs() {
     assert!(caught.is_err(), "a released node was read");
     assert_eq!((a.data(), b.data()), (1.0, 2.0));
 }
+
+/// A recording that reads an interior node made before it (not only leaves) still gives the
+/// leaves below their full gradient, through that node.
+#[test]
+fn replay_through_a_node_made_before_the_recording() {
+    let w = Value::new(0.3);
+    let h = w * 2.0 + 1.0; // interior, made before the recording
+    let x = Value::new(1.5);
+    let rec = Recording::record(|| (h * x).tanh() + w * w);
+    for xv in [1.5, -0.5, 2.0] {
+        x.set_data(xv);
+        w.set_grad(0.0);
+        let y = rec.replay();
+        let g = w.grad();
+        let t = ((0.3 * 2.0 + 1.0) * xv).tanh();
+        assert!((y - (t + 0.09)).abs() < 1e-15);
+        let want = (1.0 - t * t) * xv * 2.0 + 2.0 * 0.3;
+        assert!((g - want).abs() < 1e-14, "{g} vs {want}");
+    }
+}

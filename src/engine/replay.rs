@@ -23,6 +23,10 @@ use super::value::Value;
 ///   is not re-taken. The operations themselves (`relu`, ...) do re-evaluate.
 /// - The recorded nodes stay on the tape while the recording is used; a truncation that
 ///   releases them makes the next replay panic.
+/// - If the recording reads only leaves from before it (the usual case: parameters), replay's
+///   backward sweeps the recorded nodes only; interior nodes made before the recording are
+///   then left untouched (an ordinary `backward` would reset their grads). Otherwise it
+///   sweeps the whole tape below the output, as `backward` does.
 ///
 /// ```
 /// use micrograd::{Value, engine::Recording};
@@ -50,6 +54,9 @@ pub struct Recording {
     /// The last recorded node, to detect a truncation into the recorded range.
     last: Option<Value>,
     output: Value,
+    /// Every node below the recording that the recording reads is a leaf: backward can stop
+    /// at the recording's start.
+    reads_only_leaves_below: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -59,14 +66,18 @@ impl Recording {
     pub fn record(f: impl FnOnce() -> Value) -> Recording {
         let start = with_tape(|t| t.mark());
         let output = f();
-        let last = with_tape(|t| {
+        let (last, reads_only_leaves_below) = with_tape(|t| {
             let len = t.len();
-            (len > start.nodes()).then(|| Value::at(t, (len - 1) as u32))
+            (
+                (len > start.nodes()).then(|| Value::at(t, (len - 1) as u32)),
+                t.operands_below_are_leaves(start.nodes(), len),
+            )
         });
         Recording {
             start,
             last,
             output,
+            reads_only_leaves_below,
             _not_send: PhantomData,
         }
     }
@@ -111,7 +122,13 @@ impl Recording {
                     t.forward_range(lo, hi);
                     t.grow_grad(hi);
                     t.grad[lo..hi].fill(0.0);
-                    t.backward_cleared(root, lo);
+                    if self.reads_only_leaves_below && root >= lo {
+                        // Nothing below the recording to propagate through: sweep the
+                        // recorded range only, whatever else the tape holds.
+                        t.backward_range(lo, root);
+                    } else {
+                        t.backward_cleared(root, lo);
+                    }
                 }
                 None => t.backward(root),
             }

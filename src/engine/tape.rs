@@ -351,6 +351,34 @@ impl TapeData {
         }
     }
 
+    /// Whether every operand below `lo` of the nodes in `lo..hi` is a leaf (then a sweep
+    /// over `lo..hi` alone gives the leaves below `lo` their full gradient).
+    pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
+        let leaf_or_recent = |x: usize| x >= lo || self.op[x] == Op::Leaf;
+        (lo..hi).all(|i| {
+            let [a, b] = self.ab[i];
+            let (a, b) = (a as usize, b as usize);
+            match self.op[i] {
+                Op::Leaf => true,
+                Op::Sum | Op::Dot => self.operands[a..a + b]
+                    .iter()
+                    .all(|&x| leaf_or_recent(x as usize)),
+                op => match op.arity() {
+                    super::ops::Arity::Binary => leaf_or_recent(a) && leaf_or_recent(b),
+                    _ => leaf_or_recent(a),
+                },
+            }
+        })
+    }
+
+    /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
+    /// it reads are all leaves. Pre: grads of `lo..=root` are zero, `grad.len() > root`.
+    pub(crate) fn backward_range(&mut self, lo: usize, root: usize) {
+        self.dirty = self.dirty.max(root + 1);
+        self.grad[root] += 1.0;
+        self.sweep(lo, root + 1);
+    }
+
     /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).
     pub(crate) fn touch_grad(&mut self, idx: usize) {
         if self.op[idx] != Op::Leaf {
