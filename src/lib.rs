@@ -43,6 +43,7 @@ pub mod data;
 pub mod engine;
 pub mod expr;
 pub mod nn;
+pub mod perf;
 pub mod train;
 pub mod viz;
 
