@@ -88,6 +88,7 @@ fn replay_equals_rebuilt_graph_for_every_op() {
             a.sigmoid(),
             Value::sum(&[a, b, c]),
             Value::dot(&[a, b, c], &[c, a, b]),
+            Value::affine(&[a, b], &[c, a], b),
         ];
         Value::dot(&terms, &terms) + Value::sum(&terms) * c
     };
@@ -305,4 +306,60 @@ fn replay_through_a_node_made_before_the_recording() {
         let want = (1.0 - t * t) * xv * 2.0 + 2.0 * 0.3;
         assert!((g - want).abs() < 1e-14, "{g} vs {want}");
     }
+}
+
+/// `Value::affine(w, x, b)` is `Value::dot(w, x) + b` to the bit, in value and in every grad,
+/// with one node instead of two; its operands are `b, w0, x0, ...`.
+#[test]
+fn affine_equals_dot_plus_bias() {
+    let _s = Tape::scope();
+    let w = Value::leaves(&[0.3, -1.7, 2.9e-3]);
+    let x = Value::leaves(&[1.1, 0.45, -13.0]);
+    let b = Value::new(-0.2);
+    let all: Vec<Value> = w.iter().chain(&x).copied().chain([b]).collect();
+    let grads = |y: Value| -> Vec<u64> {
+        for v in &all {
+            v.set_grad(0.0);
+        }
+        y.backward();
+        all.iter().map(|v| v.grad().to_bits()).collect()
+    };
+    let before = Tape::len();
+    let y = Value::affine(&w, &x, b).tanh();
+    assert_eq!(Tape::len() - before, 2);
+    let z = (Value::dot(&w, &x) + b).tanh();
+    assert_eq!(y.data().to_bits(), z.data().to_bits());
+    assert_eq!(grads(y), grads(z));
+    let n = Value::affine(&w, &x, b).node();
+    assert_eq!(n.op.symbol(), "affine");
+    let ids: Vec<usize> = n.inputs.iter().map(|v| v.id()).collect();
+    let want: Vec<usize> = [b, w[0], x[0], w[1], x[1], w[2], x[2]]
+        .iter()
+        .map(|v| v.id())
+        .collect();
+    assert_eq!(ids, want);
+    // No pairs: just the bias.
+    let e = Value::affine(&[], &[], b);
+    e.backward();
+    assert_eq!(e.data(), -0.2);
+}
+
+/// The affine op's gradient matches central finite differences, with an operand repeated.
+#[test]
+fn affine_matches_finite_differences() {
+    let f = |v: &[Value]| Value::affine(&[v[0], v[1], v[2]], &[v[1], v[3], v[1]], v[2]).tanh();
+    for c in micrograd::engine::gradcheck(f, &[0.7, -1.3, 0.4, 0.9], 1e-6) {
+        assert!(c.error() < 1e-7, "{c:?}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn affine_with_released_bias_panics() {
+    let w = Value::leaves(&[1.0]);
+    let b = {
+        let _s = Tape::scope();
+        Value::new(1.0) * 2.0
+    };
+    let _ = Value::affine(&w, &w, b);
 }

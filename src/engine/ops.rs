@@ -20,7 +20,7 @@ pub enum Arity {
     WithConst,
     /// Two node operands (`a`, `b`).
     Binary,
-    /// Any number of node operands, kept in the tape's operand list (`sum`, `dot`).
+    /// Any number of node operands, kept in the tape's operand list (`sum`, `dot`, `affine`).
     Nary,
 }
 
@@ -65,7 +65,7 @@ macro_rules! ops {
 
             /// Adds the adjoint `g` of node `i` (made by this operation with operands `a`, `b`)
             /// into its node operands' adjoints: one dispatch on the operation, with the
-            /// partials inlined. n-ary operations (`Sum`, `Dot`) are left to the caller.
+            /// partials inlined. n-ary operations (`Sum`, `Dot`, `Affine`) are left to the caller.
             #[inline(always)]
             #[allow(unused_variables, clippy::too_many_arguments)]
             pub(crate) fn propagate(
@@ -273,6 +273,13 @@ ops! {
     Dot "dot" Nary
         forward |a, b| NAN,
         partials |a, b, y| (b, a);
+    /// `sum(w_i * x_i) + b`, a neuron's pre-activation as one node: operands are stored as
+    /// `b, w_0, x_0, w_1, x_1, ...`; the products are added in order, then `b`
+    /// (the same number as `dot(w, x) + b`, to the bit). `d/db = 1`, `d/dw_i = x_i`,
+    /// `d/dx_i = w_i`.
+    Affine "affine" Nary
+        forward |a, b| NAN,
+        partials |a, b, y| (b, a);
 }
 
 #[cfg(test)]
@@ -322,7 +329,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(Op::ALL.len(), 22);
+        assert_eq!(Op::ALL.len(), 23);
         for (i, op) in Op::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i);
         }

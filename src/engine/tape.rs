@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use super::ops::Op;
+use super::ops::{Arity, Op};
 
 /// A position on the tape, returned by [`Tape::mark`] and consumed by [`Tape::truncate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,13 +316,10 @@ impl TapeData {
                         grad[x as usize] += g;
                     }
                 }
-                Op::Dot => {
-                    for pair in operands[a..a + b].chunks_exact(2) {
-                        let (w, x) = (pair[0] as usize, pair[1] as usize);
-                        let (vw, vx) = (val[w], val[x]);
-                        grad[w] += g * vx;
-                        grad[x] += g * vw;
-                    }
+                Op::Dot => dot_propagate(g, &operands[a..a + b], val, grad),
+                Op::Affine => {
+                    grad[operands[a] as usize] += g;
+                    dot_propagate(g, &operands[a + 1..a + b], val, grad);
                 }
                 _ => op.propagate(i, g, a, b, val, grad, consts),
             }
@@ -346,6 +343,7 @@ impl TapeData {
                 // The same order of additions as when the node was made (bit-equal).
                 Op::Sum => sum_value(val, &operands[a..a + b]),
                 Op::Dot => dot_value(val, &operands[a..a + b]),
+                Op::Affine => affine_value(val, &operands[a..a + b]),
                 _ => op.forward_node(a, b, val, consts),
             };
         }
@@ -358,15 +356,13 @@ impl TapeData {
         (lo..hi).all(|i| {
             let [a, b] = self.ab[i];
             let (a, b) = (a as usize, b as usize);
-            match self.op[i] {
-                Op::Leaf => true,
-                Op::Sum | Op::Dot => self.operands[a..a + b]
+            match self.op[i].arity() {
+                Arity::Leaf => true,
+                Arity::Nary => self.operands[a..a + b]
                     .iter()
                     .all(|&x| leaf_or_recent(x as usize)),
-                op => match op.arity() {
-                    super::ops::Arity::Binary => leaf_or_recent(a) && leaf_or_recent(b),
-                    _ => leaf_or_recent(a),
-                },
+                Arity::Binary => leaf_or_recent(a) && leaf_or_recent(b),
+                Arity::Unary | Arity::WithConst => leaf_or_recent(a),
             }
         })
     }
@@ -408,6 +404,25 @@ pub(crate) fn dot_value(val: &[f64], args: &[u32]) -> f64 {
         s += val[p[0] as usize] * val[p[1] as usize];
     }
     s
+}
+
+/// The value of an [`Op::Affine`] node with operands `args = [b, w0, x0, w1, x1, ...]`:
+/// the [`dot_value`] of the pairs, then `+ b` (the number `dot(w, x) + b` gives).
+#[inline]
+pub(crate) fn affine_value(val: &[f64], args: &[u32]) -> f64 {
+    dot_value(val, &args[1..]) + val[args[0] as usize]
+}
+
+/// Adds `g * x_i` into `grad[w_i]` and `g * w_i` into `grad[x_i]` for the pairs
+/// `args = [w0, x0, w1, x1, ...]` of a dot product whose adjoint is `g`.
+#[inline(always)]
+fn dot_propagate(g: f64, args: &[u32], val: &[f64], grad: &mut [f64]) {
+    for pair in args.chunks_exact(2) {
+        let (w, x) = (pair[0] as usize, pair[1] as usize);
+        let (vw, vx) = (val[w], val[x]);
+        grad[w] += g * vx;
+        grad[x] += g * vw;
+    }
 }
 
 #[cold]

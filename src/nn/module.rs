@@ -150,7 +150,7 @@ impl Neuron {
         Neuron { w, b, act }
     }
 
-    /// `act(w · x + b)`, with the weighted sum as one `dot` node.
+    /// `act(w · x + b)`, with the weighted sum and bias as one `affine` node.
     ///
     /// Panics if `x.len()` is not the number of inputs (a programming error).
     #[inline]
@@ -162,7 +162,7 @@ impl Neuron {
             self.w.len(),
             x.len()
         );
-        self.act.apply(Value::dot(&self.w, x) + self.b)
+        self.act.apply(Value::affine(&self.w, x, self.b))
     }
 
     /// The weights.
