@@ -9,7 +9,9 @@
 //! remembers the lowest index released since each older epoch, so a handle to a released node
 //! is detected on its next use and reported with a panic, never read as a wrong number.
 
-use std::cell::RefCell;
+#[cfg(debug_assertions)]
+use std::cell::Cell;
+use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
@@ -83,14 +85,70 @@ pub(crate) struct TapeData {
     const_cache: [u32; CONST_CACHE],
 }
 
+/// This thread's tape, in a cell without a borrow flag (see [`with_tape`]).
+pub(crate) struct TapeCell {
+    data: UnsafeCell<TapeData>,
+    /// Debug builds: whether a `with_tape` closure is running (catches a re-entrant call).
+    #[cfg(debug_assertions)]
+    busy: Cell<bool>,
+}
+
 thread_local! {
-    pub(crate) static TAPE: RefCell<TapeData> = const { RefCell::new(TapeData::new()) };
+    static TAPE: TapeCell = const {
+        TapeCell {
+            data: UnsafeCell::new(TapeData::new()),
+            #[cfg(debug_assertions)]
+            busy: Cell::new(false),
+        }
+    };
 }
 
 /// Runs `f` with this thread's tape.
+///
+/// Invariant (what makes the `unsafe` below sound): **no closure passed to `with_tape` calls
+/// `with_tape` again**, directly or through a `Value`/`Tape` method; such closures only use
+/// the `&mut TapeData` they are given (and `Value::index(t)`, `Value::at(t, _)`, which take
+/// it). So at most one `&mut TapeData` of a thread exists at a time, and the tape never
+/// leaves its thread (`Value` and `Scope` are `!Send`). Debug builds check the invariant
+/// at run time (a re-entrant call panics, see the test below); release builds skip a
+/// `RefCell`'s borrow-flag check and update on every node made (W1 rebuild: see
+/// ARCHITECTURE.md for the measurement).
 #[inline(always)]
 pub(crate) fn with_tape<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
-    TAPE.with(|t| f(&mut t.borrow_mut()))
+    TAPE.with(|c| c.with(f))
+}
+
+impl TapeCell {
+    #[inline(always)]
+    fn with<R>(&self, f: impl FnOnce(&mut TapeData) -> R) -> R {
+        #[cfg(debug_assertions)]
+        let _busy = BusyGuard::enter(&self.busy);
+        // SAFETY: the cell is thread-local and, by the invariant of `with_tape`, no other
+        // reference to its data is live while `f` runs.
+        f(unsafe { &mut *self.data.get() })
+    }
+}
+
+/// Debug builds: marks the tape busy while a `with_tape` closure runs (also on unwind).
+#[cfg(debug_assertions)]
+struct BusyGuard<'a>(&'a Cell<bool>);
+
+#[cfg(debug_assertions)]
+impl<'a> BusyGuard<'a> {
+    fn enter(busy: &'a Cell<bool>) -> BusyGuard<'a> {
+        assert!(
+            !busy.replace(true),
+            "micrograd internal error: re-entrant access to the tape"
+        );
+        BusyGuard(busy)
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
 }
 
 impl TapeData {
@@ -522,6 +580,36 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         // The tape may already be gone if the thread is exiting.
-        let _ = TAPE.try_with(|t| t.borrow_mut().truncate(self.mark));
+        let _ = TAPE.try_with(|c| c.with(|t| t.truncate(self.mark)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Value;
+
+    /// The invariant of `with_tape` is checked in debug builds: a re-entrant call panics
+    /// instead of making a second `&mut TapeData`.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "re-entrant access to the tape")]
+    fn reentrant_tape_access_panics_in_debug_builds() {
+        let v = Value::new(1.0);
+        with_tape(|_| v.data());
+    }
+
+    /// A panic inside a `with_tape` closure (a released handle) leaves the tape usable.
+    #[test]
+    fn tape_is_usable_after_a_panic_inside_with_tape() {
+        let old = {
+            let _s = Tape::scope();
+            Value::new(1.0) * 2.0
+        };
+        assert!(std::panic::catch_unwind(|| old.data()).is_err());
+        let x = Value::new(3.0);
+        let y = x * x;
+        y.backward();
+        assert_eq!((y.data(), x.grad()), (9.0, 6.0));
     }
 }
