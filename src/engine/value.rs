@@ -376,7 +376,6 @@ impl Value {
         }
         with_tape(|t| {
             let start = t.operands.len();
-            t.operands.reserve(2 * w.len());
             let s = push_pairs(t, w, x);
             let i = t.push(s, Op::Dot, start as u32, 2 * w.len() as u32);
             Value::from_index(t, i)
@@ -408,7 +407,6 @@ impl Value {
         with_tape(|t| {
             let ib = b.index(t) as u32;
             let start = t.operands.len();
-            t.operands.reserve(1 + 2 * w.len());
             t.operands.push(ib);
             let s = push_pairs(t, w, x) + t.val[ib as usize];
             let i = t.push(s, Op::Affine, start as u32, 1 + 2 * w.len() as u32);
@@ -424,12 +422,17 @@ impl Value {
 #[inline(always)]
 fn push_pairs(t: &mut TapeData, w: &[Value], x: &[Value]) -> f64 {
     let now = t.now();
-    let (operands, val) = (&mut t.operands, &t.val[..]);
+    let start = t.operands.len();
+    // Grown first (a memset), then written through a slice: pushing pair by pair kept the
+    // Vec's length in memory, a store-to-load dependency on every pair.
+    t.operands.resize(start + 2 * w.len(), 0);
+    let (operands, val) = (&mut t.operands[start..], &t.val[..]);
     let mut live = true;
     let mut s = 0.0;
     // One interleaved loop (checks, operands, sum) measured faster than three separate ones.
-    for (wi, xi) in w.iter().zip(x) {
-        operands.extend_from_slice(&[wi.idx, xi.idx]);
+    for ((wi, xi), slot) in w.iter().zip(x).zip(operands.chunks_exact_mut(2)) {
+        slot[0] = wi.idx;
+        slot[1] = xi.idx;
         live &= TapeData::surely_live(now, wi.idx, wi.epoch)
             & TapeData::surely_live(now, xi.idx, xi.epoch);
         // A released handle may point past the end: read 0 (the sum is thrown away
