@@ -363,3 +363,75 @@ fn affine_with_released_bias_panics() {
     };
     let _ = Value::affine(&w, &w, b);
 }
+
+/// `Layer::forward` (one tape access for the whole layer) makes the same nodes as calling
+/// `Neuron::forward` neuron by neuron: same values, grads and node structure, to the bit.
+#[test]
+fn layer_forward_equals_neuron_by_neuron() {
+    use micrograd::nn::{Activation, Layer, Module, Neuron};
+    let _s = Tape::scope();
+    let mk = |act, w: &[f64], b: f64| Neuron::from_values(Value::leaves(w), Value::new(b), act);
+    let layer = Layer::from_neurons(vec![
+        mk(Activation::Relu, &[0.5, -1.5, 0.25], 0.1),
+        mk(Activation::Tanh, &[-0.3, 0.8, 1.1], -0.2),
+        mk(Activation::Sigmoid, &[1.3, 0.2, -0.7], 0.0),
+        mk(Activation::Linear, &[0.9, -0.9, 0.4], 0.3),
+        mk(Activation::Relu, &[-2.0, -1.0, -0.5], -1.0), // relu at a negative input
+    ]);
+    let x = Value::leaves(&[0.7, -0.2, 1.9]);
+    let params = layer.parameters();
+    let run = |ys: Vec<Value>| {
+        for p in params.iter().chain(&x) {
+            p.set_grad(0.0);
+        }
+        let loss = Value::sum(&ys) * 1.5;
+        loss.backward();
+        let nodes: Vec<(String, usize)> = ys
+            .iter()
+            .map(|y| (y.node().op.symbol().to_string(), y.node().inputs.len()))
+            .collect();
+        let data: Vec<u64> = ys.iter().map(|y| y.data().to_bits()).collect();
+        let grads: Vec<u64> = params
+            .iter()
+            .chain(&x)
+            .map(|p| p.grad().to_bits())
+            .collect();
+        (data, grads, nodes)
+    };
+    let before = Tape::len();
+    let fused = run(layer.forward(&x));
+    let fused_nodes = Tape::len() - before;
+    let before = Tape::len();
+    let single = run(layer.neurons().iter().map(|n| n.forward(&x)).collect());
+    assert_eq!(fused, single);
+    assert_eq!(fused_nodes, Tape::len() - before);
+    assert_eq!(fused_nodes, 5 + 4 + 2); // 5 affine, 4 activations, sum and * 1.5
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn layer_forward_with_a_released_input_panics() {
+    use micrograd::nn::{Activation, Layer};
+    let layer = Layer::from_neurons(vec![micrograd::nn::Neuron::from_values(
+        Value::leaves(&[1.0, 2.0]),
+        Value::new(0.0),
+        Activation::Relu,
+    )]);
+    let x = {
+        let _s = Tape::scope();
+        vec![Value::new(1.0), Value::new(2.0) * 3.0]
+    };
+    let _ = layer.forward(&x);
+}
+
+#[test]
+#[should_panic(expected = "a Neuron of 2 inputs was given 3 inputs")]
+fn layer_forward_with_the_wrong_input_count_panics() {
+    use micrograd::nn::{Activation, Layer};
+    let layer = Layer::from_neurons(vec![micrograd::nn::Neuron::from_values(
+        Value::leaves(&[1.0, 2.0]),
+        Value::new(0.0),
+        Activation::Relu,
+    )]);
+    let _ = layer.forward(&Value::leaves(&[1.0, 2.0, 3.0]));
+}

@@ -376,7 +376,7 @@ impl Value {
         }
         with_tape(|t| {
             let start = t.operands.len();
-            let s = push_pairs(t, w, x);
+            let s = push_pairs::<false>(t, w, x);
             let i = t.push(s, Op::Dot, start as u32, 2 * w.len() as u32);
             Value::from_index(t, i)
         })
@@ -408,19 +408,67 @@ impl Value {
             let ib = b.index(t) as u32;
             let start = t.operands.len();
             t.operands.push(ib);
-            let s = push_pairs(t, w, x) + t.val[ib as usize];
+            let s = push_pairs::<false>(t, w, x) + t.val[ib as usize];
             let i = t.push(s, Op::Affine, start as u32, 1 + 2 * w.len() as u32);
             Value::from_index(t, i)
         })
     }
+
+    /// Crate-internal (the `nn` layers): the neurons `act_j(affine(w_j, x, b_j))` of a layer
+    /// that all read `x`, made in one tape access, with `x` checked once. The nodes are those
+    /// of `Value::affine` then `act_j` (`None`: no activation node), in neuron order; the
+    /// result holds each neuron's output.
+    ///
+    /// Pre: every `w_j.len() == x.len()` (checked by the caller); the iterator must not touch
+    /// the tape (it runs inside the tape access). Panics if a handle was released.
+    pub(crate) fn neurons<'a>(
+        neurons: impl ExactSizeIterator<Item = (&'a [Value], Value, Option<Op>)>,
+        x: &[Value],
+    ) -> Vec<Value> {
+        let mut out = Vec::with_capacity(neurons.len());
+        with_tape(|t| {
+            let now = t.now();
+            let mut live = true;
+            for v in x {
+                live &= TapeData::surely_live(now, v.idx, v.epoch);
+            }
+            if !live {
+                for v in x {
+                    v.index(t);
+                }
+            }
+            for (w, b, act) in neurons {
+                debug_assert_eq!(w.len(), x.len());
+                out.push(neuron_nodes(t, w, x, b, act));
+            }
+        });
+        out
+    }
+}
+
+/// The nodes of one neuron, `act(affine(w, x, b))`, on tape `t`; returns the output.
+///
+/// Pre: `w.len() == x.len()`; every handle of `x` was checked on `t`.
+#[inline(always)]
+fn neuron_nodes(t: &mut TapeData, w: &[Value], x: &[Value], b: Value, act: Option<Op>) -> Value {
+    let ib = b.index(t) as u32;
+    let start = t.operands.len();
+    t.operands.push(ib);
+    let s = push_pairs::<true>(t, w, x) + t.val[ib as usize];
+    let mut i = t.push(s, Op::Affine, start as u32, 1 + 2 * w.len() as u32);
+    if let Some(op) = act {
+        i = t.push(op.forward(s, 0.0), op, i, 0);
+    }
+    Value::from_index(t, i)
 }
 
 /// Appends the operand pairs `w0, x0, w1, x1, ...` to the tape's operand list and returns
 /// `sum(w_i * x_i)`, added in order (as [`dot_value`](super::tape::dot_value)).
 ///
-/// Pre: `w.len() == x.len()`. Panics if a handle was released.
+/// Pre: `w.len() == x.len()`; if `X_CHECKED`, the handles of `x` were already checked on `t`
+/// (only those of `w` are checked here). Panics if a handle was released.
 #[inline(always)]
-fn push_pairs(t: &mut TapeData, w: &[Value], x: &[Value]) -> f64 {
+fn push_pairs<const X_CHECKED: bool>(t: &mut TapeData, w: &[Value], x: &[Value]) -> f64 {
     let now = t.now();
     let start = t.operands.len();
     // Grown first (a memset), then written through a slice: pushing pair by pair kept the
@@ -434,7 +482,7 @@ fn push_pairs(t: &mut TapeData, w: &[Value], x: &[Value]) -> f64 {
         slot[0] = wi.idx;
         slot[1] = xi.idx;
         live &= TapeData::surely_live(now, wi.idx, wi.epoch)
-            & TapeData::surely_live(now, xi.idx, xi.epoch);
+            & (X_CHECKED || TapeData::surely_live(now, xi.idx, xi.epoch));
         // A released handle may point past the end: read 0 (the sum is thrown away
         // when the check below fails).
         let vw = val.get(wi.idx as usize).copied().unwrap_or(0.0);

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Value;
+use crate::engine::{Op, Value};
 
 /// Something with trainable parameters, as micrograd's `Module`.
 pub trait Module {
@@ -53,6 +53,16 @@ impl Activation {
         Activation::Sigmoid,
         Activation::Linear,
     ];
+
+    /// The engine operation applying the activation (`None` for [`Activation::Linear`]).
+    pub(crate) fn op(self) -> Option<Op> {
+        match self {
+            Activation::Relu => Some(Op::Relu),
+            Activation::Tanh => Some(Op::Tanh),
+            Activation::Sigmoid => Some(Op::Sigmoid),
+            Activation::Linear => None,
+        }
+    }
 
     /// Applies the activation (no node for [`Activation::Linear`]).
     #[inline]
@@ -155,14 +165,20 @@ impl Neuron {
     /// Panics if `x.len()` is not the number of inputs (a programming error).
     #[inline]
     pub fn forward(&self, x: &[Value]) -> Value {
+        self.check_nin(x.len());
+        self.act.apply(Value::affine(&self.w, x, self.b))
+    }
+
+    /// Panics unless the neuron has `n` inputs (a programming error).
+    #[inline]
+    fn check_nin(&self, n: usize) {
         assert_eq!(
-            x.len(),
+            n,
             self.w.len(),
             "micrograd: a Neuron of {} inputs was given {} inputs",
             self.w.len(),
-            x.len()
+            n
         );
-        self.act.apply(Value::affine(&self.w, x, self.b))
     }
 
     /// The weights.
@@ -219,9 +235,15 @@ impl Layer {
         Layer { neurons }
     }
 
-    /// Each neuron's output, in order.
+    /// Each neuron's output, in order (the nodes of [`Neuron::forward`], neuron after
+    /// neuron, made in one tape access).
+    ///
+    /// Panics if `x.len()` is not the neurons' number of inputs (a programming error).
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
-        self.neurons.iter().map(|n| n.forward(x)).collect()
+        for n in &self.neurons {
+            n.check_nin(x.len());
+        }
+        Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x)
     }
 
     /// The neurons.
