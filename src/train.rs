@@ -15,6 +15,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
@@ -224,13 +225,21 @@ pub enum TrainError {
         /// The learning rate of that step.
         lr: f64,
     },
+    /// The `on_step` callback of [`train_until`] asked to stop after `step`.
+    Stopped {
+        /// The last step taken.
+        step: usize,
+    },
 }
 
 impl TrainError {
     /// Whether the error is about the input (configuration or data) rather than a failure
     /// while training: the command line exits 2 for these, 1 otherwise.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, TrainError::Diverged { .. })
+        !matches!(
+            self,
+            TrainError::Diverged { .. } | TrainError::Stopped { .. }
+        )
     }
 }
 
@@ -244,6 +253,7 @@ impl fmt::Display for TrainError {
                 "the loss became {loss} at step {step} (learning rate {lr}); training stopped. \
                  Hint: lower the learning rate (--lr) or use --optimizer adam"
             ),
+            TrainError::Stopped { step } => write!(f, "training was stopped after step {step}"),
         }
     }
 }
@@ -299,6 +309,20 @@ pub fn train(
     config: &TrainConfig,
     mut on_step: impl FnMut(&StepInfo),
 ) -> Result<TrainReport, TrainError> {
+    train_until(data, config, |s| {
+        on_step(s);
+        ControlFlow::Continue(())
+    })
+}
+
+/// As [`train`], but `on_step` can stop training by returning [`ControlFlow::Break`]:
+/// training then ends with [`TrainError::Stopped`] (used by the command line when nobody
+/// reads its progress any more).
+pub fn train_until(
+    data: &Dataset,
+    config: &TrainConfig,
+    mut on_step: impl FnMut(&StepInfo) -> ControlFlow<()>,
+) -> Result<TrainReport, TrainError> {
     let spec = config.architecture(data)?;
     let objective = Objective::new(data, config.loss)?;
     let start = Instant::now();
@@ -307,8 +331,10 @@ pub fn train(
     let mut optimizer = config.optimizer.build();
     let n = data.len();
     let mut batches = Batches::new(n, config.batch_size.unwrap_or(n), config.seed);
-    let mut loss_history = Vec::with_capacity(config.steps);
-    let mut accuracy_history = Vec::with_capacity(config.steps);
+    // Not `with_capacity(steps)`: the histories grow, so a huge step count costs memory
+    // only as the steps are taken.
+    let mut loss_history = Vec::new();
+    let mut accuracy_history = Vec::new();
 
     for k in 0..config.steps {
         let _step = Tape::scope();
@@ -328,13 +354,16 @@ pub fn train(
         optimizer.step(&params, lr);
         loss_history.push(loss);
         accuracy_history.push(accuracy);
-        on_step(&StepInfo {
+        let flow = on_step(&StepInfo {
             step: k + 1,
             steps: config.steps,
             loss,
             accuracy,
             lr,
         });
+        if flow.is_break() {
+            return Err(TrainError::Stopped { step: k + 1 });
+        }
     }
 
     let (loss, accuracy) = {

@@ -70,9 +70,9 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
         for w in warnings {
             eprintln!("warning: {w}");
         }
-        println!("{text}");
+        outln!("{text}")?;
     } else {
-        print!("{}", format_plain(value, &grads));
+        out!("{}", format_plain(value, &grads))?;
     }
     Ok(())
 }

@@ -119,26 +119,26 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let accuracy = right.map(|r| r as f64 / n as f64);
     if args.json {
         let preds: Vec<serde_json::Value> = predictions.iter().map(|p| label_json(p)).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"accuracy": accuracy, "predictions": preds})
-        );
+        )?;
         return Ok(());
     }
     let header = rows.feature_names.join(",");
     match &rows.labels {
-        Some(_) => println!("{header},prediction,label"),
-        None => println!("{header},prediction"),
+        Some(_) => outln!("{header},prediction,label")?,
+        None => outln!("{header},prediction")?,
     }
     for (i, (x, p)) in rows.features.iter().zip(&predictions).enumerate() {
         let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
         match &rows.labels {
-            Some(labels) => println!("{},{p},{}", xs.join(","), labels[i]),
-            None => println!("{},{p}", xs.join(",")),
+            Some(labels) => outln!("{},{p},{}", xs.join(","), labels[i])?,
+            None => outln!("{},{p}", xs.join(","))?,
         }
     }
     if let (Some(a), Some(r)) = (accuracy, right) {
-        println!("accuracy {:.1}% ({r}/{n})", 100.0 * a);
+        outln!("accuracy {:.1}% ({r}/{n})", 100.0 * a)?;
     }
     Ok(())
 }

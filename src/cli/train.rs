@@ -3,7 +3,8 @@
 //! The loop lives in [`crate::train`]; this module reads the flags, picks the data, shows
 //! progress, and writes the model and the pictures.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -13,7 +14,9 @@ use super::CliError;
 use crate::data::{self, DataError, Dataset};
 use crate::nn::Activation;
 use crate::nn::optim::{OptimizerKind, Schedule};
-use crate::train::{Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train};
+use crate::train::{
+    Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train_until,
+};
 use crate::viz::{Boundary, save_boundary, save_curves};
 
 /// Arguments of `micrograd train` (boxed: they are many, and the subcommand enum stays small).
@@ -369,7 +372,8 @@ impl Progress {
         }
     }
 
-    fn step(&self, s: &StepInfo) {
+    /// Shows step `s`; a failed write to stdout is returned (the bar ignores its own).
+    fn step(&self, s: &StepInfo) -> Result<(), CliError> {
         let msg = format!("loss {:.6} accuracy {:.1}%", s.loss, 100.0 * s.accuracy);
         if let Some(bar) = &self.bar {
             bar.set_position(s.step as u64);
@@ -384,9 +388,10 @@ impl Progress {
             if self.to_stderr {
                 eprintln!("{line}");
             } else {
-                println!("{line}");
+                outln!("{line}")?;
             }
         }
+        Ok(())
     }
 
     fn finish(&self) {
@@ -449,46 +454,55 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if args.json {
         eprintln!("{header}");
     } else {
-        println!("{header}");
+        outln!("{header}")?;
     }
     let progress = Progress::new(cfg.steps, args.json);
-    let result = train(&data, &cfg, |s| progress.step(s));
+    let mut write_error = None;
+    let result = train_until(&data, &cfg, |s| match progress.step(s) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            write_error = Some(e);
+            ControlFlow::Break(())
+        }
+    });
     progress.finish();
+    if let Some(e) = write_error {
+        return Err(e); // stdout is gone or full: stop training rather than run blind
+    }
     let report = result.map_err(train_error)?;
     write_outputs(args, &data, &report)?;
 
     if args.json {
         // Written by hand to keep the documented key order.
         let num = |x: f64| serde_json::Value::from(x).to_string();
-        println!(
+        outln!(
             "{{\"steps\": {}, \"loss\": {}, \"accuracy\": {}, \"seconds\": {}}}",
             report.steps,
             num(report.loss),
             num(report.accuracy),
             num((report.seconds * 1e6).round() / 1e6) // microseconds
-        );
+        )?;
     } else {
         let right = (report.accuracy * data.len() as f64).round() as usize;
-        println!(
+        outln!(
             "done in {:.3} s ({:.2} ms/step): loss {:.6}, training accuracy {:.1}% ({right}/{})",
             report.seconds,
             1e3 * report.seconds / report.steps as f64,
             report.loss,
             100.0 * report.accuracy,
             data.len()
-        );
+        )?;
         for (flag, path) in [
             ("model", &args.save),
             ("decision boundary", &args.plot),
             ("loss curves", &args.loss_plot),
         ] {
             if let Some(p) = path {
-                println!("wrote {flag} to {}", p.display());
+                outln!("wrote {flag} to {}", p.display())?;
             }
         }
     }
-    let _ = std::io::stdout().flush();
-    Ok(())
+    super::flush_stdout()
 }
 
 /// Training errors: bad input exits 2, a diverging loss 1.
