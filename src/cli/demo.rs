@@ -69,6 +69,12 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             args.lr
         )));
     }
+    if !(1..=100_000).contains(&args.steps) {
+        return Err(CliError::usage(format!(
+            "--steps {}: between 1 and 100,000 steps",
+            args.steps
+        )));
+    }
     let _all = Tape::scope();
     outln!("1. A neuron by hand: o = tanh(x1*w1 + x2*w2 + b)")?;
     let (o, inputs) = neuron();

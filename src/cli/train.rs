@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
 use crate::data::{self, DataError, Dataset};
-use crate::nn::Activation;
 use crate::nn::optim::{OptimizerKind, Schedule};
+use crate::nn::{Activation, MlpSpec};
 use crate::train::{
     Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train_until,
 };
@@ -116,6 +116,11 @@ impl Generator {
         }
     }
 
+    /// Examples generated without --samples.
+    fn default_samples(self) -> usize {
+        if self == Generator::Spiral { 300 } else { 100 }
+    }
+
     fn generate(
         self,
         samples: Option<usize>,
@@ -123,7 +128,7 @@ impl Generator {
         classes: Option<usize>,
         seed: u64,
     ) -> Dataset {
-        let n = samples.unwrap_or(if self == Generator::Spiral { 300 } else { 100 });
+        let n = samples.unwrap_or(self.default_samples());
         match self {
             Generator::Moons => data::moons(n, noise.unwrap_or(0.1), seed),
             Generator::Circles => data::circles(n, noise.unwrap_or(0.1), seed),
@@ -131,6 +136,43 @@ impl Generator {
             Generator::Spiral => data::spiral(n, classes.unwrap_or(3), noise.unwrap_or(0.2), seed),
         }
     }
+}
+
+/// The most examples `--samples` generates.
+pub const MAX_SAMPLES: usize = 1_000_000;
+/// The most steps `--steps` takes.
+pub const MAX_STEPS: usize = 10_000_000;
+/// The most parameters a network may have (`--layers`, with the data's inputs and outputs).
+pub const MAX_PARAMETERS: usize = 10_000_000;
+
+/// Checks a network's parameter count against [`MAX_PARAMETERS`] (usage error naming
+/// `--layers` and the count).
+/// `at_least`: the count is a lower bound (the hidden layers alone).
+fn check_parameters(layers: &str, count: Option<usize>, at_least: bool) -> Result<(), CliError> {
+    let bound = if at_least { "at least " } else { "" };
+    match count {
+        Some(n) if n <= MAX_PARAMETERS => Ok(()),
+        Some(n) => Err(CliError::usage(format!(
+            "--layers {layers}: the network would have {bound}{n} parameters (the limit is \
+             10,000,000)"
+        ))),
+        None => Err(CliError::usage(format!(
+            "--layers {layers}: the network would have more parameters than fit in a number \
+             (the limit is 10,000,000)"
+        ))),
+    }
+}
+
+/// The parameters of the hidden layers alone (with one input, no output layer): a lower
+/// bound of the network's, known before the data is read. `None` on overflow.
+fn hidden_parameters(hidden: &[usize]) -> Option<usize> {
+    let mut nin = 1usize;
+    let mut total = 0usize;
+    for &h in hidden {
+        total = total.checked_add(nin.checked_add(1)?.checked_mul(h)?)?;
+        nin = h;
+    }
+    Some(total)
 }
 
 /// Parses `--layers`: comma-separated sizes, each at least 1 (`16,16`; `""` for none).
@@ -202,13 +244,21 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
     if args.steps == 0 {
         return Err(CliError::usage("--steps 0: train for at least 1 step"));
     }
+    if args.steps > MAX_STEPS {
+        return Err(CliError::usage(format!(
+            "--steps {}: at most 10,000,000 steps",
+            args.steps
+        )));
+    }
     if args.batch_size == Some(0) {
         return Err(CliError::usage(
             "--batch-size 0: a batch needs at least 1 example",
         ));
     }
+    let hidden = parse_layers(&args.layers)?;
+    check_parameters(&args.layers, hidden_parameters(&hidden), true)?;
     Ok(TrainConfig {
-        hidden: parse_layers(&args.layers)?,
+        hidden,
         activation,
         loss,
         optimizer,
@@ -249,7 +299,13 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                         "--samples {n}: need at least 2 examples"
                     )));
                 }
+                if n > MAX_SAMPLES {
+                    return Err(CliError::usage(format!(
+                        "--samples {n}: at most 1,000,000 examples"
+                    )));
+                }
             }
+            let samples = args.samples.unwrap_or(g.default_samples());
             if let Some(x) = args.noise {
                 if !(x.is_finite() && x >= 0.0) {
                     return Err(CliError::usage(format!(
@@ -266,11 +322,14 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                 (_, Some(k)) if k < 2 => {
                     return Err(CliError::usage(format!("--classes {k}: need at least 2")));
                 }
-                (_, Some(k)) if args.samples.is_some_and(|n| n < k) => {
-                    return Err(CliError::usage(format!(
-                        "--samples {}: fewer examples than --classes {k}",
-                        args.samples.unwrap_or(0)
-                    )));
+                (_, Some(k)) if samples < k => {
+                    return Err(CliError::usage(match args.samples {
+                        Some(n) => format!("--samples {n}: fewer examples than --classes {k}"),
+                        None => format!(
+                            "--classes {k}: more classes than the {samples} examples generated \
+                             (set --samples)"
+                        ),
+                    }));
                 }
                 _ => {}
             }
@@ -411,6 +470,11 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = config(args)?;
     let (data, what) = load_data(args)?;
     check_outputs(args, &data)?;
+    // The network's size, before any weight is allocated (saturated at usize::MAX).
+    let mut sizes = cfg.hidden.clone();
+    sizes.push(cfg.loss.outputs(data.n_classes()));
+    let count = MlpSpec::new(data.n_features(), &sizes, cfg.activation).num_parameters();
+    check_parameters(&args.layers, (count < usize::MAX).then_some(count), false)?;
     let spec = cfg.architecture(&data).map_err(|e| {
         let hint = match &e {
             TrainError::Data(DataError::Classes { found, .. }) if found.len() > 2 => {
@@ -431,6 +495,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             ..train_error(e)
         }
     })?;
+
     let sizes: Vec<String> = std::iter::once(spec.nin)
         .chain(spec.layers.iter().map(|l| l.nout))
         .map(|n| n.to_string())

@@ -39,7 +39,7 @@ fn named(features: Vec<Vec<f64>>, classes: Vec<usize>, k: usize) -> Dataset {
 /// ```
 pub fn moons(samples: usize, noise: f64, seed: u64) -> Dataset {
     let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for c in 0..2 {
         for t in linspace(0.0, PI, share(samples, 2, c)) {
             let (x, y) = if c == 0 {
@@ -64,7 +64,7 @@ pub fn moons(samples: usize, noise: f64, seed: u64) -> Dataset {
 /// ```
 pub fn circles(samples: usize, noise: f64, seed: u64) -> Dataset {
     let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for (c, radius) in [1.0, 0.5].into_iter().enumerate() {
         let m = share(samples, 2, c);
         for i in 0..m {
@@ -91,7 +91,7 @@ pub fn circles(samples: usize, noise: f64, seed: u64) -> Dataset {
 pub fn blobs(samples: usize, classes: usize, spread: f64, seed: u64) -> Dataset {
     assert!(classes > 0, "data::blobs: classes must be at least 1");
     let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for c in 0..classes {
         let angle = 2.0 * PI * c as f64 / classes as f64;
         let (cx, cy) = (4.0 * angle.cos(), 4.0 * angle.sin());
@@ -117,7 +117,7 @@ pub fn blobs(samples: usize, classes: usize, spread: f64, seed: u64) -> Dataset 
 pub fn spiral(samples: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
     assert!(classes > 0, "data::spiral: classes must be at least 1");
     let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for c in 0..classes {
         let m = share(samples, classes, c);
         let start = 4.0 * c as f64;
