@@ -187,7 +187,18 @@ pub(crate) fn from_safetensors_bytes(bytes: &[u8]) -> Result<MLP, ModelError> {
     let spec: MlpSpec = serde_json::from_str(arch)
         .map_err(|e| invalid(format!("`{ARCH_KEY}` is not an architecture: {e}")))?;
     spec.validate()?;
-    let mut weights = Vec::with_capacity(spec.num_parameters());
+    // The declared architecture is untrusted: before allocating for it, check that the file
+    // holds that many numbers (the tensors were read from its bytes, so this bounds the
+    // allocation by the file's size).
+    let needed = spec.num_parameters();
+    let present: usize = tensors.values().map(|(_, d)| d.len()).sum();
+    if needed > present {
+        return Err(invalid(format!(
+            "the architecture in __metadata__ has {needed} parameters, but the file holds only \
+             {present} numbers"
+        )));
+    }
+    let mut weights = Vec::with_capacity(needed);
     let mut nin = spec.nin;
     for (i, layer) in spec.layers.iter().enumerate() {
         let get = |name: String, shape: Vec<usize>| -> Result<&Vec<f64>, ModelError> {
