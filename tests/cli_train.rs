@@ -126,7 +126,14 @@ fn safetensors_and_text_predictions() {
     let from_st = micrograd(&["predict", "--model", &st, "--data", &moons, "--json"]);
     assert!(from_st.status.success(), "{}", stderr(&from_st));
     assert_eq!(stdout(&from_st), stdout(&from_json));
-    assert!(stderr(&from_st).contains("has no class names; using the data's: -1, 1"));
+    // The class names are in the safetensors metadata: no guessing from the data.
+    assert!(!stderr(&from_st).contains("has no class names"));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&from_st)).unwrap();
+    assert!(v["accuracy"].as_f64().unwrap() > 0.5, "{v}");
+    let back = micrograd::train::Classifier::load(Path::new(&st)).unwrap();
+    assert_eq!(back.class_names, ["-1", "1"]);
+    assert_eq!(back.feature_names, ["x0", "x1"]);
+    assert_eq!(back.loss.name(), "svm");
     let csv = write(dir.path(), "d.csv", "a,b,y\n1,0,yes\n-1,0.5,no\n");
     let model = dir.path().join("m.json").display().to_string();
     let o = micrograd(&["train", "--data", &csv, "--steps", "20", "--save", &model]);
@@ -139,6 +146,23 @@ fn safetensors_and_text_predictions() {
         "{out}"
     );
     assert!(out.contains("accuracy 100.0% (2/2)"), "{out}");
+    // A model of classes yes/no on data labelled -1/1: no label matches.
+    let st2 = dir.path().join("yn.safetensors").display().to_string();
+    let o = micrograd(&["train", "--data", &csv, "--steps", "5", "--save", &st2]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pm = write(
+        dir.path(),
+        "pm.csv",
+        "a,b,y
+1,0,1
+-1,0.5,-1
+",
+    );
+    fails_with(
+        &["predict", "--model", &st2, "--data", &pm],
+        2,
+        "pm.csv: the data's labels (-1, 1) match none of the model's classes (no, yes, from ",
+    );
 }
 
 #[test]

@@ -11,8 +11,8 @@ use crate::train::Classifier;
 /// Arguments of `micrograd predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The model file written by `train --save FILE.json` (or FILE.safetensors: the classes
-    /// are then named 0, 1, ...).
+    /// The model file written by `train --save FILE.json` or `FILE.safetensors` (a
+    /// safetensors file without the class names takes the data's).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
     /// The data: a CSV file with the training data's feature columns, then (optionally) the
@@ -86,15 +86,11 @@ fn label_json(label: &str) -> serde_json::Value {
 
 /// Runs `micrograd predict`.
 pub fn run(args: &PredictArgs) -> Result<(), CliError> {
-    let mut classifier =
-        Classifier::load(&args.model).map_err(|e| CliError::usage(e.to_string()))?;
+    let (mut classifier, has_names) =
+        Classifier::load_with_flag(&args.model).map_err(|e| CliError::usage(e.to_string()))?;
     let rows = read_rows(args, &classifier)?;
-    let weights_only = args
-        .model
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
-    if weights_only && rows.class_names.len() == classifier.class_names.len() {
-        // A weights file has no class names: take the file's, in the order training
+    if !has_names && rows.class_names.len() == classifier.class_names.len() {
+        // A weights-only file has no class names: take the data's, in the order training
         // numbers them (numeric labels by value, others alphabetically).
         eprintln!(
             "note: {} has no class names; using the data's: {}",
@@ -102,6 +98,20 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
             rows.class_names.join(", ")
         );
         classifier.class_names = rows.class_names.clone();
+    }
+    if rows.labels.is_some()
+        && rows
+            .class_names
+            .iter()
+            .all(|l| classifier.class_of_label(l).is_none())
+    {
+        return Err(CliError::usage(format!(
+            "{}: the data's labels ({}) match none of the model's classes ({}, from {})",
+            args.data.display(),
+            rows.class_names.join(", "),
+            classifier.class_names.join(", "),
+            args.model.display()
+        )));
     }
     let predictions: Vec<&str> = rows
         .features

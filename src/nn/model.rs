@@ -29,7 +29,10 @@ use super::mlp::{MLP, MlpSpec};
 
 mod safetensors;
 
-pub use safetensors::{load_safetensors, safetensors_bytes, save_safetensors};
+pub use safetensors::{
+    load_safetensors, load_safetensors_with_meta, safetensors_bytes, safetensors_bytes_with_meta,
+    save_safetensors, save_safetensors_with_meta,
+};
 
 /// The `format` tag of a model file.
 pub const FORMAT: &str = "micrograd-mlp";

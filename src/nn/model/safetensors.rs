@@ -33,16 +33,28 @@ const ARCH_KEY: &str = "micrograd_architecture";
 /// assert_eq!(bytes.len(), 8 + n + 337 * 8);
 /// ```
 pub fn safetensors_bytes(mlp: &MLP) -> Vec<u8> {
+    safetensors_bytes_with_meta(mlp, &BTreeMap::new())
+}
+
+/// As [`safetensors_bytes`], with more `__metadata__` strings (e.g. the class names of a
+/// classifier, JSON-encoded). The keys `format` and `micrograd_architecture` are the
+/// library's: `extra` cannot replace them.
+pub fn safetensors_bytes_with_meta(mlp: &MLP, extra: &BTreeMap<String, String>) -> Vec<u8> {
     let spec = mlp.spec();
     let weights = mlp.weights();
     let mut header = Map::new();
-    header.insert(
-        "__metadata__".into(),
-        json!({
-            "format": "pt",
-            ARCH_KEY: serde_json::to_string(&spec).expect("a spec serializes"),
-        }),
+    let mut meta: Map<String, Json> = extra
+        .iter()
+        .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
+        .collect();
+    meta.insert("format".into(), "pt".into());
+    meta.insert(
+        ARCH_KEY.into(),
+        serde_json::to_string(&spec)
+            .expect("a spec serializes")
+            .into(),
     );
+    header.insert("__metadata__".into(), Json::Object(meta));
     // Reorder the per-neuron parameters [w.., b] into [weight matrix][bias vector] per layer.
     let mut data: Vec<f64> = Vec::with_capacity(weights.len());
     let mut offset = 0usize; // in parameters
@@ -86,8 +98,18 @@ pub fn safetensors_bytes(mlp: &MLP) -> Vec<u8> {
 /// Writes the model's weights to `path` in the safetensors format, under PyTorch's
 /// `nn.Sequential` names; errors name the file.
 pub fn save_safetensors(path: impl AsRef<Path>, mlp: &MLP) -> Result<(), ModelError> {
+    save_safetensors_with_meta(path, mlp, &BTreeMap::new())
+}
+
+/// As [`save_safetensors`], with more `__metadata__` strings (see
+/// [`safetensors_bytes_with_meta`]).
+pub fn save_safetensors_with_meta(
+    path: impl AsRef<Path>,
+    mlp: &MLP,
+    extra: &BTreeMap<String, String>,
+) -> Result<(), ModelError> {
     let path = path.as_ref();
-    std::fs::write(path, safetensors_bytes(mlp))
+    std::fs::write(path, safetensors_bytes_with_meta(mlp, extra))
         .map_err(|e| ModelError::new(ModelErrorKind::Io(e)).in_file(path))
 }
 
@@ -170,14 +192,24 @@ fn parse(bytes: &[u8]) -> Result<Parsed, ModelError> {
 /// Reads a model written by [`save_safetensors`] (its architecture is in the metadata).
 /// Errors name the file and what is wrong.
 pub fn load_safetensors(path: impl AsRef<Path>) -> Result<MLP, ModelError> {
+    load_safetensors_with_meta(path).map(|(m, _)| m)
+}
+
+/// Reads a model written by [`save_safetensors_with_meta`] and every `__metadata__` string
+/// (the library's `format` and `micrograd_architecture` included). Errors name the file.
+pub fn load_safetensors_with_meta(
+    path: impl AsRef<Path>,
+) -> Result<(MLP, BTreeMap<String, String>), ModelError> {
     let path = path.as_ref();
     let bytes =
         std::fs::read(path).map_err(|e| ModelError::new(ModelErrorKind::Io(e)).in_file(path))?;
     from_safetensors_bytes(&bytes).map_err(|e| e.in_file(path))
 }
 
-/// Rebuilds a model from the bytes of [`safetensors_bytes`].
-pub(crate) fn from_safetensors_bytes(bytes: &[u8]) -> Result<MLP, ModelError> {
+/// Rebuilds a model (and reads the metadata) from the bytes of [`safetensors_bytes`].
+pub(crate) fn from_safetensors_bytes(
+    bytes: &[u8],
+) -> Result<(MLP, BTreeMap<String, String>), ModelError> {
     let (meta, tensors) = parse(bytes)?;
     let arch = meta.get(ARCH_KEY).ok_or_else(|| {
         invalid(format!(
@@ -218,5 +250,5 @@ pub(crate) fn from_safetensors_bytes(bytes: &[u8]) -> Result<MLP, ModelError> {
         }
         nin = layer.nout;
     }
-    MLP::from_spec(&spec, &weights)
+    Ok((MLP::from_spec(&spec, &weights)?, meta))
 }
