@@ -545,3 +545,76 @@ fn sizes_are_limited_before_anything_is_allocated() {
         "--steps 100001: between 1 and 100,000 steps",
     );
 }
+
+#[test]
+fn predict_matches_columns_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "d.csv",
+        "a,b,y\n1,0,yes\n-1,0.5,no\n0.8,0.1,yes\n-0.7,0.4,no\n",
+    );
+    let model = dir.path().join("m.json").display().to_string();
+    let o = micrograd(&["train", "--data", &csv, "--steps", "20", "--save", &model]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = micrograd(&["predict", "--model", &model, "--data", &csv, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(want["accuracy"], 1.0);
+    // The same rows, columns in another order: the same predictions.
+    let shuffled = write(
+        dir.path(),
+        "s.csv",
+        "y,b,a\nyes,0,1\nno,0.5,-1\nyes,0.1,0.8\nno,0.4,-0.7\n",
+    );
+    let o = micrograd(&["predict", "--model", &model, "--data", &shuffled, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(got, want);
+    let o = micrograd(&["predict", "--model", &model, "--data", &shuffled]);
+    assert!(
+        stdout(&o).starts_with("a,b,prediction,label\n1,0,yes,yes\n-1,0.5,no,no\n"),
+        "{}",
+        stdout(&o)
+    );
+    // Unlabelled, reordered.
+    let unlabelled = write(dir.path(), "u.csv", "b,a\n0,1\n0.5,-1\n");
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &unlabelled,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["predictions"], serde_json::json!(["yes", "no"]));
+    // A missing column is named.
+    let other = write(dir.path(), "o.csv", "a,c,y\n1,0,yes\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &other],
+        2,
+        "o.csv: the model's feature column(s) b are not in the header (a, c, y); columns are matched by name",
+    );
+    let two_extra = write(dir.path(), "t.csv", "a,b,c,y\n1,0,2,yes\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &two_extra],
+        2,
+        "t.csv: the columns c, y are not the model's features; name the label column with --label-column",
+    );
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &two_extra,
+        "--label-column",
+        "y",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("accuracy 100.0% (1/1)"),
+        "{}",
+        stdout(&o)
+    );
+}

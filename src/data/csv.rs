@@ -196,6 +196,19 @@ pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataEr
     Ok((rows, names))
 }
 
+/// The header row of CSV text, if it has one (its first row, when none of its fields is a
+/// number); `None` for a file without a header or without rows.
+///
+/// ```
+/// use micrograd::data::csv_header;
+/// assert_eq!(csv_header("b,a,y\n1,2,3\n").unwrap(), ["b", "a", "y"]);
+/// assert_eq!(csv_header("1,2,3\n"), None);
+/// ```
+pub fn csv_header(text: &str) -> Option<Vec<String>> {
+    let (_, first) = records(text).next()?;
+    first.iter().all(|f| number(f).is_none()).then_some(first)
+}
+
 /// The distinct labels, sorted numerically if all are numbers, else as text.
 fn class_order(labels: &[String]) -> Vec<String> {
     let mut distinct: Vec<String> = labels.to_vec();
