@@ -204,11 +204,34 @@ fn bad_csv_files_exit_2_naming_line_and_column() {
         2,
         "--label-column \"label\": no such column in the header (columns: x0, x1, y)",
     );
-    fails_with(
-        &["train", "--data", "/nonexistent/x.csv"],
-        2,
-        "cannot read /nonexistent/x.csv",
+    let o = micrograd(&["train", "--data", "/nonexistent/x.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: --data: cannot read /nonexistent/x.csv: No such file or directory (os error 2)\n",
+        "the path once, and the flag"
     );
+    fails_with(&["train", "--data", ""], 2, "--data '': an empty name");
+    // Not UTF-8 (Latin-1 'é' on line 3): the line is named.
+    let latin1 = d.join("latin1.csv");
+    std::fs::write(&latin1, b"x0,x1,y\n1,2,1\n3,4,caf\xe9\n").unwrap();
+    fails_with(
+        &["train", "--data", latin1.to_str().unwrap()],
+        2,
+        "latin1.csv: line 3: the text is not UTF-8",
+    );
+    // A byte-order mark (as Excel writes) is not part of the first column's name.
+    let bom = write(d, "bom.csv", "\u{feff}a,b,y\n1,2,1\n3,4,-1\n");
+    let o = micrograd(&[
+        "train",
+        "--data",
+        &bom,
+        "--steps",
+        "2",
+        "--label-column",
+        "y",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let three = write(d, "three.csv", "a,b,c,y\n1,2,3,1\n3,4,5,-1\n");
     fails_with(
         &["train", "--data", &three, "--plot", "/tmp/never.svg"],

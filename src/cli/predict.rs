@@ -51,8 +51,10 @@ fn default_names(names: &[String]) -> bool {
 fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<Rows, CliError> {
     let path = args.data.display();
     let bad = |e: DataError| CliError::usage(format!("{path}: {e}"));
-    let text = std::fs::read_to_string(&args.data)
-        .map_err(|e| CliError::usage(format!("--data: cannot read {path}: {e}")))?;
+    let text = data::read_csv_text(&args.data).map_err(|e| match e {
+        DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
+        _ => bad(e),
+    })?;
     let wanted = &classifier.feature_names;
     if let Some(header) = data::csv_header(&text).filter(|_| !default_names(wanted)) {
         let missing: Vec<&str> = wanted

@@ -349,9 +349,17 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                     )));
                 }
             }
+            if name.trim().is_empty() {
+                return Err(CliError::usage(
+                    "--data '': an empty name (expected moons, circles, blobs, spiral or a CSV file)",
+                ));
+            }
             let path = Path::new(name);
-            let d = data::load_csv(path, args.label_column.as_deref())
-                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            let d = data::load_csv(path, args.label_column.as_deref()).map_err(|e| match e {
+                // The message names the file already.
+                DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
+                _ => CliError::usage(format!("{}: {e}", path.display())),
+            })?;
             let what = format!("{} ({} examples)", path.display(), d.len());
             Ok((d, what))
         }
