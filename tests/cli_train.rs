@@ -234,7 +234,13 @@ fn bad_csv_files_exit_2_naming_line_and_column() {
     assert!(o.status.success(), "{}", stderr(&o));
     let three = write(d, "three.csv", "a,b,c,y\n1,2,3,1\n3,4,5,-1\n");
     fails_with(
-        &["train", "--data", &three, "--plot", "/tmp/never.svg"],
+        &[
+            "train",
+            "--data",
+            &three,
+            "--plot",
+            &d.join("never.svg").display().to_string(),
+        ],
         2,
         "a decision boundary needs 2-D data, but the data has 3 features",
     );
@@ -294,8 +300,10 @@ fn bad_flags_exit_2_before_training() {
     );
     fails_with(&["train", "--steps", "0"], 2, "--steps 0");
     fails_with(&["train", "--batch-size", "0"], 2, "--batch-size 0");
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("model.txt").display().to_string();
     fails_with(
-        &["train", "--save", "/tmp/model.txt"],
+        &["train", "--save", &txt],
         2,
         "must end in .json (model file) or .safetensors",
     );
@@ -446,11 +454,48 @@ fn plots_are_written_as_svg_or_png() {
     let png = std::fs::read(&l).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(stdout(&o).contains(&format!("wrote decision boundary to {}", b.display())));
+    let pdf = dir.path().join("curves.pdf").display().to_string();
     fails_with(
-        &["train", "--loss-plot", "/tmp/curves.pdf"],
+        &["train", "--loss-plot", &pdf],
         2,
-        "--loss-plot /tmp/curves.pdf: the picture must end in .svg or .png",
+        &format!("--loss-plot {pdf}: the picture must end in .svg or .png"),
     );
+    // A missing directory is found before training, naming the flag (exit 2).
+    for flag in ["--save", "--plot", "--loss-plot"] {
+        let ext = if flag == "--save" { "json" } else { "svg" };
+        let p = dir.path().join("no/such/dir").join(format!("f.{ext}"));
+        let o = micrograd(&["train", "--steps", "1000000", flag, p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "{flag} {}: the directory {} does not exist",
+                p.display(),
+                p.parent().unwrap().display()
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "nothing trained");
+    }
+    // A directory where the file should be: exit 2 before training.
+    let taken = dir.path().join("taken.json");
+    std::fs::create_dir(&taken).unwrap();
+    fails_with(
+        &["train", "--steps", "1", "--save", taken.to_str().unwrap()],
+        2,
+        "is a directory (expected a file name)",
+    );
+    // A write that fails after training stays exit 1 (a full disk: a link to /dev/full).
+    #[cfg(target_os = "linux")]
+    {
+        let full = dir.path().join("full.json");
+        std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+        fails_with(
+            &["train", "--steps", "1", "--save", full.to_str().unwrap()],
+            1,
+            "--save: ",
+        );
+    }
 }
 
 #[test]

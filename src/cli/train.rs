@@ -392,6 +392,15 @@ fn check_outputs(args: &TrainOpts, data: &Dataset) -> Result<(), CliError> {
             }
         }
     }
+    for (flag, path) in [
+        ("--save", &args.save),
+        ("--plot", &args.plot),
+        ("--loss-plot", &args.loss_plot),
+    ] {
+        if let Some(p) = path {
+            check_writable_place(flag, p)?;
+        }
+    }
     if let Some(p) = &args.plot {
         if data.n_features() != 2 {
             return Err(CliError::usage(format!(
@@ -400,6 +409,29 @@ fn check_outputs(args: &TrainOpts, data: &Dataset) -> Result<(), CliError> {
                 data.n_features()
             )));
         }
+    }
+    Ok(())
+}
+
+/// Checks that `path` names a file in an existing directory (usage error naming `flag`);
+/// whether the write itself succeeds is known only after training (exit status 1 then).
+fn check_writable_place(flag: &str, path: &Path) -> Result<(), CliError> {
+    if path.is_dir() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: is a directory (expected a file name)",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
     }
     Ok(())
 }
