@@ -95,6 +95,26 @@ impl FromStr for LossKind {
     }
 }
 
+/// A number for a message, short: as written (`0.01`, `973000`) between 1e-4 and 1e7, else
+/// in scientific notation (`1e300`, `1e-7`), so a huge flag value does not print 300 digits.
+///
+/// ```
+/// use micrograd::train::short_number;
+/// assert_eq!(short_number(0.01), "0.01");
+/// assert_eq!(short_number(973000.0), "973000");
+/// assert_eq!(short_number(1e300), "1e300");
+/// assert_eq!(short_number(-2.5e-9), "-2.5e-9");
+/// assert_eq!(short_number(0.0), "0");
+/// ```
+pub fn short_number(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e7).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// The index of the largest number (the first of equals; NaN never wins).
 fn argmax(xs: &[f64]) -> usize {
     let mut best = 0;
@@ -171,13 +191,13 @@ impl TrainConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return config(format!(
                 "the learning rate must be a positive number, not {}",
-                self.lr
+                short_number(self.lr)
             ));
         }
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return config(format!(
                 "the L2 strength must be a number >= 0, not {}",
-                self.l2
+                short_number(self.l2)
             ));
         }
         if self.batch_size == Some(0) {
@@ -252,8 +272,9 @@ impl fmt::Display for TrainError {
             TrainError::Data(e) => write!(f, "{e}"),
             TrainError::Diverged { step, loss, lr } => write!(
                 f,
-                "the loss became {loss} at step {step} (learning rate {lr}); training stopped. \
-                 Hint: lower the learning rate (--lr) or use --optimizer adam"
+                "the loss became {loss} at step {step} (learning rate {}); training stopped. \
+                 Hint: lower the learning rate (--lr) or use --optimizer adam",
+                short_number(*lr)
             ),
             TrainError::Stopped { step } => write!(f, "training was stopped after step {step}"),
         }

@@ -686,3 +686,41 @@ fn predict_matches_columns_by_name() {
         stdout(&o)
     );
 }
+
+#[test]
+fn messages_are_short_and_name_the_flag() {
+    // A huge learning rate: not 300 digits.
+    let o = micrograd(&["train", "--lr", "1e300", "--steps", "1", "--json"]);
+    let err = stderr(&o);
+    assert!(err.contains(" lr 1e300 ("), "{err}");
+    fails_with(
+        &["train", "--lr", "-1e300"],
+        2,
+        "--lr -1e300: the learning rate must be a positive number",
+    );
+    fails_with(
+        &["train", "--l2=-1e-9"],
+        2,
+        "--l2 -1e-9: must be a number >= 0",
+    );
+    // The activations train accepts, exactly.
+    fails_with(
+        &["train", "--activation", "gelu"],
+        2,
+        "--activation: unknown activation `gelu` (expected one of: relu, tanh, sigmoid)",
+    );
+    fails_with(
+        &["train", "--activation", "linear"],
+        2,
+        "--activation linear: hidden layers need a non-linearity",
+    );
+    // An empty model file.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.json", "");
+    let data = write(dir.path(), "d.csv", "x0,x1\n1,2\n");
+    fails_with(
+        &["predict", "--model", &empty, "--data", &data],
+        2,
+        "empty.json: not a micrograd model file: the file is empty",
+    );
+}

@@ -66,7 +66,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     if !(args.lr.is_finite() && args.lr > 0.0) {
         return Err(CliError::usage(format!(
             "--lr {}: the learning rate must be a positive number",
-            args.lr
+            crate::train::short_number(args.lr)
         )));
     }
     if !(1..=100_000).contains(&args.steps) {

@@ -15,7 +15,7 @@ use crate::data::{self, DataError, Dataset};
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, MlpSpec};
 use crate::train::{
-    Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train_until,
+    Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, short_number, train_until,
 };
 use crate::viz::{Boundary, save_boundary, save_curves};
 
@@ -204,15 +204,21 @@ pub fn parse_layers(text: &str) -> Result<Vec<usize>, CliError> {
 
 /// Reads the flags into a configuration (usage errors for bad names and numbers).
 fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
-    let activation: Activation = args
-        .activation
-        .parse()
-        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
-    if activation == Activation::Linear {
-        return Err(CliError::usage(
-            "--activation linear: hidden layers need a non-linearity (relu, tanh or sigmoid)",
-        ));
-    }
+    // Not Activation's own parse: its message lists `linear`, which hidden layers refuse.
+    let activation = match args.activation.parse::<Activation>() {
+        Ok(Activation::Linear) => {
+            return Err(CliError::usage(
+                "--activation linear: hidden layers need a non-linearity (relu, tanh or sigmoid)",
+            ));
+        }
+        Ok(a) => a,
+        Err(_) => {
+            return Err(CliError::usage(format!(
+                "--activation: unknown activation `{}` (expected one of: relu, tanh, sigmoid)",
+                args.activation
+            )));
+        }
+    };
     let loss: LossKind = args
         .loss
         .parse()
@@ -232,13 +238,14 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
     });
     if !(lr.is_finite() && lr > 0.0) {
         return Err(CliError::usage(format!(
-            "--lr {lr}: the learning rate must be a positive number"
+            "--lr {}: the learning rate must be a positive number",
+            short_number(lr)
         )));
     }
     if !(args.l2.is_finite() && args.l2 >= 0.0) {
         return Err(CliError::usage(format!(
             "--l2 {}: must be a number >= 0",
-            args.l2
+            short_number(args.l2)
         )));
     }
     if args.steps == 0 {
@@ -309,7 +316,8 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
             if let Some(x) = args.noise {
                 if !(x.is_finite() && x >= 0.0) {
                     return Err(CliError::usage(format!(
-                        "--noise {x}: must be a number >= 0"
+                        "--noise {}: must be a number >= 0",
+                        short_number(x)
                     )));
                 }
             }
@@ -547,9 +555,9 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         cfg.activation,
         cfg.loss,
         cfg.optimizer,
-        cfg.lr,
+        short_number(cfg.lr),
         cfg.schedule,
-        cfg.l2,
+        short_number(cfg.l2),
         cfg.steps,
         match cfg.batch_size {
             Some(b) if b < data.len() => format!(", batch {b}"),
