@@ -325,7 +325,7 @@ fn export_for_python() {
 /// The bytes of a safetensors file with `meta` as its `__metadata__` and no tensor.
 fn safetensors_with_meta(meta: serde_json::Value) -> Vec<u8> {
     let mut head = serde_json::to_vec(&serde_json::json!({ "__metadata__": meta })).unwrap();
-    while head.len() % 8 != 0 {
+    while !head.len().is_multiple_of(8) {
         head.push(b' ');
     }
     let mut bytes = (head.len() as u64).to_le_bytes().to_vec();

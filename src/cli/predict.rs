@@ -121,16 +121,16 @@ fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<Rows, CliErr
     }
     let nin = classifier.model.nin();
     let labelled = data::parse_csv(&text, args.label_column.as_deref());
-    if args.label_column.is_none() && !matches!(&labelled, Ok(d) if d.n_features() == nin) {
-        if let Ok((features, feature_names)) = data::parse_features(&text) {
-            if feature_names.len() == nin {
-                return Ok(Rows {
-                    features,
-                    feature_names,
-                    labelled: None,
-                });
-            }
-        }
+    if args.label_column.is_none()
+        && !matches!(&labelled, Ok(d) if d.n_features() == nin)
+        && let Ok((features, feature_names)) = data::parse_features(&text)
+        && feature_names.len() == nin
+    {
+        return Ok(Rows {
+            features,
+            feature_names,
+            labelled: None,
+        });
     }
     let d = labelled.map_err(bad)?;
     classifier.check_features(&d).map_err(bad)?;

@@ -313,13 +313,13 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                 }
             }
             let samples = args.samples.unwrap_or(g.default_samples());
-            if let Some(x) = args.noise {
-                if !(x.is_finite() && x >= 0.0) {
-                    return Err(CliError::usage(format!(
-                        "--noise {}: must be a number >= 0",
-                        short_number(x)
-                    )));
-                }
+            if let Some(x) = args.noise
+                && !(x.is_finite() && x >= 0.0)
+            {
+                return Err(CliError::usage(format!(
+                    "--noise {}: must be a number >= 0",
+                    short_number(x)
+                )));
             }
             match (g, args.classes) {
                 (Generator::Moons | Generator::Circles, Some(_)) => {
@@ -382,22 +382,22 @@ fn check_outputs(args: &TrainOpts, data: &Dataset) -> Result<(), CliError> {
             .map(str::to_ascii_lowercase)
             .unwrap_or_default()
     };
-    if let Some(p) = &args.save {
-        if !matches!(ext(p).as_str(), "json" | "safetensors") {
-            return Err(CliError::usage(format!(
-                "--save {}: the file must end in .json (model file) or .safetensors (weights)",
-                p.display()
-            )));
-        }
+    if let Some(p) = &args.save
+        && !matches!(ext(p).as_str(), "json" | "safetensors")
+    {
+        return Err(CliError::usage(format!(
+            "--save {}: the file must end in .json (model file) or .safetensors (weights)",
+            p.display()
+        )));
     }
     for (flag, path) in [("--plot", &args.plot), ("--loss-plot", &args.loss_plot)] {
-        if let Some(p) = path {
-            if !matches!(ext(p).as_str(), "svg" | "png") {
-                return Err(CliError::usage(format!(
-                    "{flag} {}: the picture must end in .svg or .png",
-                    p.display()
-                )));
-            }
+        if let Some(p) = path
+            && !matches!(ext(p).as_str(), "svg" | "png")
+        {
+            return Err(CliError::usage(format!(
+                "{flag} {}: the picture must end in .svg or .png",
+                p.display()
+            )));
         }
     }
     for (flag, path) in [
@@ -409,14 +409,14 @@ fn check_outputs(args: &TrainOpts, data: &Dataset) -> Result<(), CliError> {
             check_writable_place(flag, p)?;
         }
     }
-    if let Some(p) = &args.plot {
-        if data.n_features() != 2 {
-            return Err(CliError::usage(format!(
-                "--plot {}: a decision boundary needs 2-D data, but the data has {} features",
-                p.display(),
-                data.n_features()
-            )));
-        }
+    if let Some(p) = &args.plot
+        && data.n_features() != 2
+    {
+        return Err(CliError::usage(format!(
+            "--plot {}: a decision boundary needs 2-D data, but the data has {} features",
+            p.display(),
+            data.n_features()
+        )));
     }
     Ok(())
 }
@@ -485,7 +485,7 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_position(s.step as u64);
             bar.set_message(msg);
-        } else if s.step % self.every == 0 || s.step == s.steps || s.step == 1 {
+        } else if s.step.is_multiple_of(self.every) || s.step == s.steps || s.step == 1 {
             let line = format!(
                 "step {:>width$}/{} {msg}",
                 s.step,

@@ -83,7 +83,7 @@ pub fn safetensors_bytes_with_meta(mlp: &MLP, extra: &BTreeMap<String, String>) 
         nin = rows;
     }
     let mut head = serde_json::to_vec(&Json::Object(header)).expect("a header serializes");
-    while head.len() % 8 != 0 {
+    while !head.len().is_multiple_of(8) {
         head.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + head.len() + data.len() * 8);
