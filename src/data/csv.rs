@@ -4,7 +4,10 @@
 //! `#` are skipped; fields are trimmed and may be wrapped in double quotes (no commas inside
 //! quotes). The first row is a header when none of its fields is a number. Features are
 //! numeric; the label is the last column unless a column is named. Labels are class names:
-//! any text, each distinct one a class.
+//! any text, each distinct one a class; if all are numbers, each distinct value is a class
+//! (`1` and `1.0` are one). A leading UTF-8 byte-order mark is ignored; a file that is not
+//! UTF-8 is an error naming the line. One reader (`Table`) does all of this for
+//! [`parse_csv`], [`parse_features`] and [`csv_header`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
