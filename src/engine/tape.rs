@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use super::ops::{Arity, Op};
+use super::ops::Op;
 
 /// A position on the tape, returned by [`Tape::mark`] and consumed by [`Tape::truncate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,23 +30,35 @@ impl Mark {
     }
 }
 
+/// A copy of the tape's epoch fields, read once for many handle checks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Now {
+    epoch: u32,
+    live_floor: u32,
+    last_run: (u32, u32),
+}
+
 /// Size of the direct-mapped cache that lets repeated constants share one pool slot.
 const CONST_CACHE: usize = 64;
 
 /// The storage behind all [`Value`](super::Value)s of one thread.
+///
+/// Making a node appends to three arrays (`val`, `op`, `ab`); `grad` is grown only when a
+/// backward sweep or `set_grad` needs it (nodes past its end have gradient 0), so building a
+/// graph writes 17 bytes per node and backward adds 8.
 #[derive(Debug)]
 pub(crate) struct TapeData {
     /// Forward value of each node.
     pub(crate) val: Vec<f64>,
-    /// Gradient (adjoint) of each node.
+    /// Gradient (adjoint) of the first `grad.len()` nodes; the others' is 0.
+    /// Invariant: `grad.len() <= val.len()`.
     pub(crate) grad: Vec<f64>,
     /// Operation that made each node.
     pub(crate) op: Vec<Op>,
-    /// First operand: a node index, or for n-ary ops the start in `operands`.
-    pub(crate) a: Vec<u32>,
-    /// Second operand: a node index, an index into `consts`, or for n-ary ops the count.
-    pub(crate) b: Vec<u32>,
-    /// Constant pool for [`Arity::WithConst`] operations.
+    /// Operands `[a, b]` of each node. `a`: a node index, or for n-ary ops the start in
+    /// `operands`. `b`: a node index, an index into `consts`, or for n-ary ops the count.
+    pub(crate) ab: Vec<[u32; 2]>,
+    /// Constant pool for [`Arity::WithConst`](super::ops::Arity::WithConst) operations.
     pub(crate) consts: Vec<f64>,
     /// Operand lists of n-ary operations.
     pub(crate) operands: Vec<u32>,
@@ -57,6 +69,14 @@ pub(crate) struct TapeData {
     /// `(first_epoch, floor)` runs: a handle made in an epoch `e >= first_epoch` (and before
     /// the next run) is valid only if its index is below `floor`. Floors never decrease.
     floors: Vec<(u32, u32)>,
+    /// `floors[0].1` (0 while there is no floor): every node below it is live for every
+    /// epoch, so an older handle below it needs no search.
+    live_floor: u32,
+    /// `floors.last()` (or `(0, 0)`): handles made since that run's first epoch, before the
+    /// current one, are live below its floor. With `live_floor` this answers every older
+    /// handle of a typical program (parameters made before or after a first step) without
+    /// a search.
+    last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
     dirty: usize,
     /// Recently used constants: slot -> index into `consts`.
@@ -79,13 +99,14 @@ impl TapeData {
             val: Vec::new(),
             grad: Vec::new(),
             op: Vec::new(),
-            a: Vec::new(),
-            b: Vec::new(),
+            ab: Vec::new(),
             consts: Vec::new(),
             operands: Vec::new(),
             labels: BTreeMap::new(),
             epoch: 0,
             floors: Vec::new(),
+            live_floor: 0,
+            last_run: (0, 0),
             dirty: 0,
             const_cache: [u32::MAX; CONST_CACHE],
         }
@@ -102,14 +123,34 @@ impl TapeData {
     /// Panics with an explanation if the node was released by a truncation.
     #[inline(always)]
     pub(crate) fn check(&self, idx: u32, epoch: u32) -> usize {
-        if epoch == self.epoch || self.older_handle_is_live(idx, epoch) {
+        if TapeData::surely_live(self.now(), idx, epoch) || self.older_handle_is_live(idx, epoch) {
             idx as usize
         } else {
             released(idx, epoch)
         }
     }
 
-    #[inline]
+    /// The check's fast path, from a copy of the tape's epoch fields ([`now`](TapeData::now)):
+    /// true if the handle is surely live (false means: ask [`check`](TapeData::check)).
+    #[inline(always)]
+    pub(crate) fn surely_live(now: Now, idx: u32, epoch: u32) -> bool {
+        epoch == now.epoch
+            || (epoch < now.epoch
+                && (idx < now.live_floor || (epoch >= now.last_run.0 && idx < now.last_run.1)))
+    }
+
+    /// The epoch fields, for [`surely_live`](TapeData::surely_live).
+    #[inline(always)]
+    pub(crate) fn now(&self) -> Now {
+        Now {
+            epoch: self.epoch,
+            live_floor: self.live_floor,
+            last_run: self.last_run,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
     fn older_handle_is_live(&self, idx: u32, epoch: u32) -> bool {
         if epoch > self.epoch {
             // Only possible through a handle smuggled across threads, which `Value: !Send`
@@ -133,11 +174,31 @@ impl TapeData {
             "micrograd: the tape is full (2^32 - 1 nodes); release nodes with Tape::scope or Tape::truncate"
         );
         self.val.push(val);
-        self.grad.push(0.0);
         self.op.push(op);
-        self.a.push(a);
-        self.b.push(b);
+        self.ab.push([a, b]);
         idx as u32
+    }
+
+    /// The gradient of node `i` (a live index).
+    #[inline(always)]
+    pub(crate) fn grad_of(&self, i: usize) -> f64 {
+        self.grad.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// Makes `grad` cover the first `n` nodes (pre: `n <= len()`); new entries are 0.
+    #[inline]
+    pub(crate) fn grow_grad(&mut self, n: usize) {
+        if self.grad.len() >= n {
+            return;
+        }
+        // Sized like the other arrays, so that later sweeps reuse the allocation. Zeros are
+        // written here (not taken from calloc's untouched pages): backward's first access to
+        // a page is a read-modify-write, which on an untouched page faults twice (a read
+        // fault mapping the zero page, then a copy-on-write fault), so writing first halves
+        // the faults (W2: 241k -> 183k).
+        self.grad
+            .reserve_exact(self.val.capacity().max(n) - self.grad.len());
+        self.grad.resize(n, 0.0);
     }
 
     /// Stores a constant in the pool (sharing a slot with a recent equal constant).
@@ -174,8 +235,7 @@ impl TapeData {
         self.val.truncate(m);
         self.grad.truncate(m);
         self.op.truncate(m);
-        self.a.truncate(m);
-        self.b.truncate(m);
+        self.ab.truncate(m);
         self.consts.truncate(mark.consts.min(self.consts.len()));
         self.operands
             .truncate(mark.operands.min(self.operands.len()));
@@ -198,6 +258,8 @@ impl TapeData {
             }
         }
         self.floors.push((first, m as u32));
+        self.live_floor = self.floors[0].1;
+        self.last_run = (first, m as u32);
         self.epoch = self
             .epoch
             .checked_add(1)
@@ -210,9 +272,16 @@ impl TapeData {
     /// below `root` holds d root / d node (interior grads from earlier sweeps are cleared first,
     /// so they are not propagated twice).
     pub(crate) fn backward(&mut self, root: usize) {
+        self.backward_cleared(root, usize::MAX);
+    }
+
+    /// [`backward`](TapeData::backward) when the caller has already zeroed the grads of nodes
+    /// `cleared_from..=root` (a replay), so only interior nodes below `cleared_from` are cleared.
+    pub(crate) fn backward_cleared(&mut self, root: usize, cleared_from: usize) {
         let n = root + 1;
+        self.grow_grad(n);
         // Clear interior adjoints left by an earlier backward (or set_grad) below the root.
-        let dirty = self.dirty.min(n);
+        let dirty = self.dirty.min(n).min(cleared_from);
         for i in 0..dirty {
             if self.op[i] != Op::Leaf {
                 self.grad[i] = 0.0;
@@ -224,12 +293,13 @@ impl TapeData {
     }
 
     /// Reverse sweep over nodes `lo..hi`, propagating each node's adjoint to its operands.
+    ///
+    /// Pre: `grad.len() >= hi`.
     pub(crate) fn sweep(&mut self, lo: usize, hi: usize) {
         let val = &self.val[..];
-        let grad = &mut self.grad[..];
-        let ops = &self.op[..];
-        let aa = &self.a[..];
-        let bb = &self.b[..];
+        let grad = &mut self.grad[..hi];
+        let ops = &self.op[..hi];
+        let ab = &self.ab[..hi];
         let consts = &self.consts[..];
         let operands = &self.operands[..];
         for i in (lo..hi).rev() {
@@ -238,80 +308,106 @@ impl TapeData {
                 continue;
             }
             let op = ops[i];
-            match op.arity() {
-                Arity::Leaf => {}
-                Arity::Unary => {
-                    let a = aa[i] as usize;
-                    let (da, _) = op.partials(val[a], 0.0, val[i]);
-                    grad[a] += g * da;
-                }
-                Arity::WithConst => {
-                    let a = aa[i] as usize;
-                    let c = consts[bb[i] as usize];
-                    let (da, _) = op.partials(val[a], c, val[i]);
-                    grad[a] += g * da;
-                }
-                Arity::Binary => {
-                    let a = aa[i] as usize;
-                    let b = bb[i] as usize;
-                    let (da, db) = op.partials(val[a], val[b], val[i]);
-                    grad[a] += g * da;
-                    grad[b] += g * db;
-                }
-                Arity::Nary => {
-                    let start = aa[i] as usize;
-                    let count = bb[i] as usize;
-                    let args = &operands[start..start + count];
-                    if op == Op::Sum {
-                        for &x in args {
-                            grad[x as usize] += g;
-                        }
-                    } else {
-                        for pair in args.chunks_exact(2) {
-                            let (w, x) = (pair[0] as usize, pair[1] as usize);
-                            let (vw, vx) = (val[w], val[x]);
-                            grad[w] += g * vx;
-                            grad[x] += g * vw;
-                        }
+            let [a, b] = ab[i];
+            let (a, b) = (a as usize, b as usize);
+            match op {
+                Op::Sum => {
+                    for &x in &operands[a..a + b] {
+                        grad[x as usize] += g;
                     }
                 }
+                Op::Dot => {
+                    for pair in operands[a..a + b].chunks_exact(2) {
+                        let (w, x) = (pair[0] as usize, pair[1] as usize);
+                        let (vw, vx) = (val[w], val[x]);
+                        grad[w] += g * vx;
+                        grad[x] += g * vw;
+                    }
+                }
+                _ => op.propagate(i, g, a, b, val, grad, consts),
             }
         }
     }
 
-    #[allow(dead_code)] // used by replay (performance issue)
     /// Recomputes the forward value of every node in `lo..hi` from its operands
     /// (leaves keep their data). Used to replay a recorded graph on new leaf values.
     pub(crate) fn forward_range(&mut self, lo: usize, hi: usize) {
+        let val = &mut self.val[..hi];
+        let ops = &self.op[..hi];
+        let ab = &self.ab[..hi];
+        let consts = &self.consts[..];
+        let operands = &self.operands[..];
         for i in lo..hi {
-            let op = self.op[i];
-            let (a, b) = (self.a[i] as usize, self.b[i] as usize);
-            let v = match op.arity() {
-                Arity::Leaf => continue,
-                Arity::Unary => op.forward(self.val[a], 0.0),
-                Arity::WithConst => op.forward(self.val[a], self.consts[b]),
-                Arity::Binary => op.forward(self.val[a], self.val[b]),
-                Arity::Nary => {
-                    let args = &self.operands[a..a + b];
-                    if op == Op::Sum {
-                        args.iter().map(|&x| self.val[x as usize]).sum()
-                    } else {
-                        args.chunks_exact(2)
-                            .map(|p| self.val[p[0] as usize] * self.val[p[1] as usize])
-                            .sum()
-                    }
-                }
+            let op = ops[i];
+            let [a, b] = ab[i];
+            let (a, b) = (a as usize, b as usize);
+            val[i] = match op {
+                Op::Leaf => continue,
+                // The same order of additions as when the node was made (bit-equal).
+                Op::Sum => sum_value(val, &operands[a..a + b]),
+                Op::Dot => dot_value(val, &operands[a..a + b]),
+                _ => op.forward_node(a, b, val, consts),
             };
-            self.val[i] = v;
         }
+    }
+
+    /// Whether every operand below `lo` of the nodes in `lo..hi` is a leaf (then a sweep
+    /// over `lo..hi` alone gives the leaves below `lo` their full gradient).
+    pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
+        let leaf_or_recent = |x: usize| x >= lo || self.op[x] == Op::Leaf;
+        (lo..hi).all(|i| {
+            let [a, b] = self.ab[i];
+            let (a, b) = (a as usize, b as usize);
+            match self.op[i] {
+                Op::Leaf => true,
+                Op::Sum | Op::Dot => self.operands[a..a + b]
+                    .iter()
+                    .all(|&x| leaf_or_recent(x as usize)),
+                op => match op.arity() {
+                    super::ops::Arity::Binary => leaf_or_recent(a) && leaf_or_recent(b),
+                    _ => leaf_or_recent(a),
+                },
+            }
+        })
+    }
+
+    /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
+    /// it reads are all leaves. Pre: grads of `lo..=root` are zero, `grad.len() > root`.
+    pub(crate) fn backward_range(&mut self, lo: usize, root: usize) {
+        self.dirty = self.dirty.max(root + 1);
+        self.grad[root] += 1.0;
+        self.sweep(lo, root + 1);
     }
 
     /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).
     pub(crate) fn touch_grad(&mut self, idx: usize) {
         if self.op[idx] != Op::Leaf {
+            // grad covers idx (set_grad grew it), so dirty <= grad.len() still holds.
             self.dirty = self.dirty.max(idx + 1);
         }
     }
+}
+
+/// The value of a [`Op::Sum`] node with operands `args`, added in order. Making the node
+/// and replaying it both use this function, so they agree to the bit.
+#[inline]
+pub(crate) fn sum_value(val: &[f64], args: &[u32]) -> f64 {
+    let mut s = 0.0;
+    for &i in args {
+        s += val[i as usize];
+    }
+    s
+}
+
+/// The value of a [`Op::Dot`] node with operands `args = [w0, x0, w1, x1, ...]`: the products
+/// added in order, as `sum(w * x for ...)` in micrograd. Shared by making and replaying.
+#[inline]
+pub(crate) fn dot_value(val: &[f64], args: &[u32]) -> f64 {
+    let mut s = 0.0;
+    for p in args.chunks_exact(2) {
+        s += val[p[0] as usize] * val[p[1] as usize];
+    }
+    s
 }
 
 #[cold]
@@ -387,8 +483,7 @@ impl Tape {
             t.val.capacity() * 8
                 + t.grad.capacity() * 8
                 + t.op.capacity()
-                + t.a.capacity() * 4
-                + t.b.capacity() * 4
+                + t.ab.capacity() * 8
                 + t.consts.capacity() * 8
                 + t.operands.capacity() * 4
         })

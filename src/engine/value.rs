@@ -66,6 +66,12 @@ impl Value {
         }
     }
 
+    /// A handle to node `idx` of tape `t` (pre: `idx` is a live node).
+    #[inline(always)]
+    pub(crate) fn at(t: &TapeData, idx: u32) -> Value {
+        Value::from_index(t, idx)
+    }
+
     /// The checked tape index of this value.
     #[inline(always)]
     pub(crate) fn index(self, t: &TapeData) -> usize {
@@ -118,7 +124,7 @@ impl Value {
     /// The gradient accumulated into this value by [`backward`](Value::backward).
     #[inline]
     pub fn grad(self) -> f64 {
-        with_tape(|t| t.grad[self.index(t)])
+        with_tape(|t| t.grad_of(self.index(t)))
     }
 
     /// Overwrites the number (an optimizer's update). Values computed from this one earlier
@@ -136,6 +142,7 @@ impl Value {
     pub fn set_grad(self, grad: f64) {
         with_tape(|t| {
             let i = self.index(t);
+            t.grow_grad(i + 1);
             t.grad[i] = grad;
             t.touch_grad(i);
         })
@@ -158,7 +165,7 @@ impl Value {
         with_tape(|t| {
             let i = self.index(t);
             let op = t.op[i];
-            let (a, b) = (t.a[i], t.b[i]);
+            let [a, b] = t.ab[i];
             let h = |x: u32| Value::from_index(t, x);
             let (inputs, constant) = match op.arity() {
                 Arity::Leaf => (vec![], None),
@@ -194,7 +201,8 @@ impl Value {
                     continue;
                 }
                 order.push(Value::from_index(t, i as u32));
-                let (a, b) = (t.a[i] as usize, t.b[i] as usize);
+                let [a, b] = t.ab[i];
+                let (a, b) = (a as usize, b as usize);
                 match t.op[i].arity() {
                     Arity::Leaf => {}
                     Arity::Unary | Arity::WithConst => seen[a] = true,
@@ -321,11 +329,22 @@ impl Value {
         }
         with_tape(|t| {
             let start = t.operands.len();
+            t.operands.reserve(values.len());
+            let now = t.now();
+            let mut live = true;
+            for v in values {
+                live &= TapeData::surely_live(now, v.idx, v.epoch);
+            }
+            if !live {
+                for v in values {
+                    v.index(t);
+                }
+            }
+            t.operands.extend(values.iter().map(|v| v.idx));
+            let val = &t.val[..];
             let mut s = 0.0;
-            for &v in values {
-                let i = v.index(t);
-                s += t.val[i];
-                t.operands.push(i as u32);
+            for &i in &t.operands[start..] {
+                s += val[i as usize];
             }
             let i = t.push(s, Op::Sum, start as u32, values.len() as u32);
             Value::from_index(t, i)
@@ -356,12 +375,26 @@ impl Value {
         }
         with_tape(|t| {
             let start = t.operands.len();
+            t.operands.reserve(2 * w.len());
+            let now = t.now();
+            let (operands, val) = (&mut t.operands, &t.val[..]);
+            let mut live = true;
             let mut s = 0.0;
-            for (&wi, &xi) in w.iter().zip(x) {
-                let (iw, ix) = (wi.index(t), xi.index(t));
-                s += t.val[iw] * t.val[ix];
-                t.operands.push(iw as u32);
-                t.operands.push(ix as u32);
+            for (wi, xi) in w.iter().zip(x) {
+                operands.extend_from_slice(&[wi.idx, xi.idx]);
+                live &= TapeData::surely_live(now, wi.idx, wi.epoch)
+                    & TapeData::surely_live(now, xi.idx, xi.epoch);
+                // A released handle may point past the end: read 0 (the sum is thrown away
+                // when the check below fails).
+                let vw = val.get(wi.idx as usize).copied().unwrap_or(0.0);
+                let vx = val.get(xi.idx as usize).copied().unwrap_or(0.0);
+                s += vw * vx;
+            }
+            if !live {
+                // Slow path: accept older live handles, report a released one.
+                for v in w.iter().chain(x) {
+                    v.index(t);
+                }
             }
             let i = t.push(s, Op::Dot, start as u32, 2 * w.len() as u32);
             Value::from_index(t, i)
@@ -401,7 +434,7 @@ impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (d, g) = with_tape(|t| {
             let i = self.index(t);
-            (t.val[i], t.grad[i])
+            (t.val[i], t.grad_of(i))
         });
         write!(f, "Value(data={d:?}, grad={g:?})")
     }
@@ -416,7 +449,7 @@ impl fmt::Display for Value {
             Some(p) => {
                 let (d, g) = with_tape(|t| {
                     let i = self.index(t);
-                    (t.val[i], t.grad[i])
+                    (t.val[i], t.grad_of(i))
                 });
                 write!(f, "Value(data={d:.p$}, grad={g:.p$})")
             }

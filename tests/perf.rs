@@ -1,0 +1,308 @@
+//! The perf helper's engine tests: the workloads' check values, released handles, replay and
+//! data-parallel equality. No timing here (benchmarks are in `benches/` and `micrograd bench`).
+
+use micrograd::engine::{DataParallel, Recording};
+use micrograd::perf::{self, MoonsStep, ParallelMoons, make_moons, moons_100};
+use micrograd::{Tape, Value};
+
+/// W2's check values: 10 million steps of `x = x + 1e-6 * tanh(x)` from 0.5. Runs in a
+/// release build only (a debug build takes minutes); `cargo test --release` runs it.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "10M-node chain: run with cargo test --release"
+)]
+fn long_chain_check_values() {
+    let r = perf::chain(10_000_000);
+    assert!((r.x - 10.041324).abs() < 1e-6, "x = {}", r.x);
+    assert!(
+        (r.dx_dx0 - 2.16395425644).abs() < 1e-10,
+        "dx/dx0 = {}",
+        r.dx_dx0
+    );
+    assert_eq!(Tape::len(), 0);
+}
+
+/// A shorter chain, compared with the same recurrence in plain f64 (forward) and the product
+/// of local derivatives (backward).
+#[test]
+fn chain_matches_plain_f64() {
+    let n = 10_000;
+    let r = perf::chain(n);
+    let (mut x, mut d) = (0.5f64, 1.0f64);
+    for _ in 0..n {
+        let t = x.tanh();
+        d *= 1.0 + 1e-6 * (1.0 - t * t);
+        x += 1e-6 * t;
+    }
+    assert!((r.x - x).abs() <= 1e-14 * x, "{} vs {x}", r.x);
+    assert!((r.dx_dx0 - d).abs() <= 1e-13 * d, "{} vs {d}", r.dx_dx0);
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn released_handle_panics() {
+    let y = {
+        let _step = Tape::scope();
+        Value::new(1.0) * 2.0
+    };
+    let _ = y.data(); // its node was released when the scope ended
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn replay_after_truncation_panics() {
+    let w = Value::new(1.0);
+    let mark = Tape::mark();
+    let rec = Recording::record(|| (w * 3.0).tanh());
+    Tape::truncate(mark);
+    rec.replay();
+}
+
+/// Every operation, built once and recorded, then replayed at new leaf values: the replay's
+/// values and grads equal those of a graph rebuilt at the new values, to the bit.
+#[test]
+fn replay_equals_rebuilt_graph_for_every_op() {
+    let build = |p: &[Value]| -> Value {
+        let (a, b, c) = (p[0], p[1], p[2]);
+        let terms = [
+            a + b,
+            a - b,
+            a * b,
+            a / b,
+            a.pow(b),
+            a + 2.0,
+            a - 2.0,
+            a * 2.0,
+            a / 2.0,
+            2.0 - a,
+            2.0 / a,
+            a.pow(3.0),
+            Value::pow_base(2.0, a),
+            -a,
+            a.exp(),
+            a.log(),
+            a.tanh(),
+            (a - 1.0).relu(),
+            (b - c).relu(),
+            a.sigmoid(),
+            Value::sum(&[a, b, c]),
+            Value::dot(&[a, b, c], &[c, a, b]),
+        ];
+        Value::dot(&terms, &terms) + Value::sum(&terms) * c
+    };
+    let p = Value::leaves(&[1.3, 0.7, -0.4]);
+    let rec = Recording::record(|| build(&p));
+    for point in [[1.1, 0.9, 0.2], [0.6, 1.7, 2.5], [2.0, 0.3, -1.0]] {
+        for (v, &x) in p.iter().zip(&point) {
+            v.set_data(x);
+            v.set_grad(0.0);
+        }
+        let replayed = rec.replay();
+        let g: Vec<f64> = p.iter().map(|v| v.grad()).collect();
+        let _s = Tape::scope();
+        for v in &p {
+            v.set_grad(0.0);
+        }
+        let fresh = build(&p);
+        fresh.backward();
+        assert_eq!(replayed.to_bits(), fresh.data().to_bits());
+        for (v, g) in p.iter().zip(&g) {
+            assert_eq!(v.grad().to_bits(), g.to_bits(), "{point:?}");
+        }
+    }
+}
+
+/// W1 in replay mode follows the rebuilt-graph run to the bit, step after step.
+#[test]
+fn moons_replay_equals_rebuild() {
+    let mut a = MoonsStep::new(moons_100(), 1337);
+    let mut b = MoonsStep::new(moons_100(), 1337);
+    for _ in 0..15 {
+        let la = a.step();
+        let lb = b.step_replay();
+        assert_eq!(la.to_bits(), lb.to_bits());
+        for (x, y) in a.weights().iter().zip(b.weights()) {
+            assert_eq!(x.to_bits(), y.to_bits());
+        }
+    }
+}
+
+fn rel_close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300)
+}
+
+/// The data-parallel gradient equals the single-thread one within 1e-12 relative, and the
+/// single-shard run equals W1's rebuilt step exactly.
+#[test]
+fn data_parallel_equals_single_thread() {
+    let data = make_moons(300, 0.1, 5);
+    let mut one = ParallelMoons::new(data.clone(), 1, 9);
+    let (l1, g1) = {
+        let (l, g) = one.loss_and_grad();
+        (l, g.to_vec())
+    };
+    for threads in [2, 3] {
+        let mut many = ParallelMoons::new(data.clone(), threads, 9);
+        let (l, g) = many.loss_and_grad();
+        assert!(rel_close(l, l1), "{threads} threads: {l} vs {l1}");
+        for (x, y) in g.iter().zip(&g1) {
+            assert!(rel_close(*x, *y), "{threads} threads: {x} vs {y}");
+        }
+        for _ in 0..5 {
+            many.step();
+        }
+    }
+    // Several steps on 2 threads follow the single-thread run.
+    let mut two = ParallelMoons::new(data, 2, 9);
+    for _ in 0..5 {
+        let (a, b) = (one.step(), two.step());
+        assert!(rel_close(a, b), "{a} vs {b}");
+    }
+    for (x, y) in one.weights().iter().zip(two.weights()) {
+        assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} vs {y}");
+    }
+
+    // One shard of micrograd's 100 points is W1's step itself.
+    let mut w1 = MoonsStep::new(moons_100(), 1337);
+    let mut dp = ParallelMoons::new(moons_100(), 1, 1337);
+    for _ in 0..3 {
+        assert_eq!(w1.step().to_bits(), dp.step().to_bits());
+    }
+    assert_eq!(w1.weights(), dp.weights());
+}
+
+#[test]
+fn data_parallel_generic_api() {
+    let shards: Vec<Vec<f64>> = vec![vec![1.0, 2.0], vec![3.0], vec![4.0, 5.0, 6.0]];
+    let f = |p: &[Value], xs: &Vec<f64>| -> Value { xs.iter().map(|&x| (p[0] * x).tanh()).sum() };
+    let dp = DataParallel::new(shards, f);
+    assert_eq!(dp.shards(), 3);
+    let mut g = [0.0];
+    let loss = dp.gradient(&[0.1], &mut g);
+    let want: f64 = (1..=6).map(|x| (0.1 * x as f64).tanh()).sum();
+    let dwant: f64 = (1..=6)
+        .map(|x| {
+            let t = (0.1 * x as f64).tanh();
+            x as f64 * (1.0 - t * t)
+        })
+        .sum();
+    assert!((loss - want).abs() < 1e-15 * 6.0);
+    assert!((g[0] - dwant).abs() < 1e-14 * 6.0);
+}
+
+/// W3's property on this thread's tape (resident memory is per process, and the tests run in
+/// parallel, so `micrograd bench longrun` checks RSS): after a few steps, the tape neither
+/// grows nor reallocates, in both modes.
+#[test]
+fn long_run_tape_is_flat() {
+    for replay in [false, true] {
+        let mut w1 = MoonsStep::new(moons_100(), 1);
+        let step = |w: &mut MoonsStep| if replay { w.step_replay() } else { w.step() };
+        for _ in 0..10 {
+            step(&mut w1);
+        }
+        let (len, cap) = (Tape::len(), Tape::capacity_bytes());
+        for _ in 0..300 {
+            assert!(step(&mut w1).is_finite());
+        }
+        assert_eq!((Tape::len(), Tape::capacity_bytes()), (len, cap));
+    }
+}
+
+/// Dot nodes over consecutive and non-consecutive handles: the same value, grads, inputs
+/// and ancestors as the sum of products.
+#[test]
+fn dot_layouts_agree() {
+    let _s = Tape::scope();
+    let w = Value::leaves(&[0.5, -1.5, 2.0, 0.25]); // consecutive nodes
+    let x = Value::leaves(&[1.0, 2.0, -3.0, 4.0]);
+    let w_rev: Vec<Value> = w.iter().rev().copied().collect(); // not consecutive
+    let x_rev: Vec<Value> = x.iter().rev().copied().collect();
+    let compact = Value::dot(&w, &x);
+    let pairs = Value::dot(&w_rev, &x_rev);
+    let want = 0.5 * 1.0 + -1.5 * 2.0 + 2.0 * -3.0 + 0.25 * 4.0;
+    assert_eq!(compact.data(), want);
+    assert_eq!(
+        pairs.data(),
+        0.25 * 4.0 + 2.0 * -3.0 + -1.5 * 2.0 + 0.5 * 1.0
+    );
+    let inputs = compact.node().inputs;
+    assert_eq!(inputs.len(), 8);
+    for k in 0..4 {
+        assert!(inputs[2 * k].same_node(w[k]) && inputs[2 * k + 1].same_node(x[k]));
+    }
+    assert!(pairs.node().inputs[0].same_node(w[3]));
+    assert_eq!(compact.ancestors().len(), 9);
+    let y = compact * 2.0 + pairs;
+    y.backward();
+    for k in 0..4 {
+        assert_eq!(w[k].grad(), 3.0 * x[k].data());
+        assert_eq!(x[k].grad(), 3.0 * w[k].data());
+    }
+    // A dot of a vector with itself (the L2 term).
+    for v in w.iter().chain(&x) {
+        v.set_grad(0.0);
+    }
+    let sq = Value::dot(&w, &w);
+    sq.backward();
+    assert_eq!(sq.data(), 0.25 + 2.25 + 4.0 + 0.0625);
+    assert_eq!(w[1].grad(), -3.0);
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn dot_with_released_weights_panics() {
+    let w = {
+        let _s = Tape::scope();
+        Value::leaves(&[1.0, 2.0])
+    };
+    let x = Value::leaves(&[1.0, 2.0]);
+    Value::dot(&w, &x);
+}
+
+/// Handles from several epochs: parameters made before and after a first step stay usable in
+/// later steps, and a node released by a later truncation is refused even though its epoch
+/// is that of live parameters.
+#[test]
+fn handles_across_epochs() {
+    let a = Value::new(1.0);
+    {
+        let _s = Tape::scope();
+        let _ = (a * 2.0).data();
+    }
+    let b = Value::new(2.0); // made in a later epoch than `a`
+    let mut released = None;
+    for k in 0..3 {
+        let _s = Tape::scope();
+        let y = Value::dot(&[a, b], &[b, a]) + Value::sum(&[a, b]);
+        assert_eq!(y.data(), 7.0);
+        if k == 0 {
+            released = Some(y);
+        }
+    }
+    let r = released.unwrap();
+    let caught = std::panic::catch_unwind(move || r.data());
+    assert!(caught.is_err(), "a released node was read");
+    assert_eq!((a.data(), b.data()), (1.0, 2.0));
+}
+
+/// A recording that reads an interior node made before it (not only leaves) still gives the
+/// leaves below their full gradient, through that node.
+#[test]
+fn replay_through_a_node_made_before_the_recording() {
+    let w = Value::new(0.3);
+    let h = w * 2.0 + 1.0; // interior, made before the recording
+    let x = Value::new(1.5);
+    let rec = Recording::record(|| (h * x).tanh() + w * w);
+    for xv in [1.5, -0.5, 2.0] {
+        x.set_data(xv);
+        w.set_grad(0.0);
+        let y = rec.replay();
+        let g = w.grad();
+        let t = ((0.3 * 2.0 + 1.0) * xv).tanh();
+        assert!((y - (t + 0.09)).abs() < 1e-15);
+        let want = (1.0 - t * t) * xv * 2.0 + 2.0 * 0.3;
+        assert!((g - want).abs() < 1e-14, "{g} vs {want}");
+    }
+}
