@@ -39,7 +39,7 @@ impl SeededRng {
         self.inner.next_u64()
     }
 
-    /// A uniform number in `[0, 1)` with 53 random bits (see [`unit_from_bits`]).
+    /// A uniform number in `[0, 1)` with 53 random bits: the top 53 of `next_u64()`, over 2^53.
     pub fn uniform(&mut self) -> f64 {
         unit_from_bits(self.next_u64())
     }
