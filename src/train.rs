@@ -14,7 +14,9 @@
 //! assert_eq!(report.accuracy, 1.0);
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
@@ -23,6 +25,7 @@ use serde_json::json;
 
 use crate::data::{Batches, DataError, Dataset, TargetEncoding};
 use crate::engine::{Tape, Value};
+use crate::nn::model::ModelErrorKind;
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, MLP, MlpSpec, ModelError, Module, loss, model};
 
@@ -89,6 +92,26 @@ impl FromStr for LossKind {
             .into_iter()
             .find(|l| l.name() == lower)
             .ok_or_else(|| format!("unknown loss `{s}` (expected one of: svm, mse, bce, ce)"))
+    }
+}
+
+/// A number for a message, short: as written (`0.01`, `973000`) between 1e-4 and 1e7, else
+/// in scientific notation (`1e300`, `1e-7`), so a huge flag value does not print 300 digits.
+///
+/// ```
+/// use micrograd::train::short_number;
+/// assert_eq!(short_number(0.01), "0.01");
+/// assert_eq!(short_number(973000.0), "973000");
+/// assert_eq!(short_number(1e300), "1e300");
+/// assert_eq!(short_number(-2.5e-9), "-2.5e-9");
+/// assert_eq!(short_number(0.0), "0");
+/// ```
+pub fn short_number(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e7).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 
@@ -168,13 +191,13 @@ impl TrainConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return config(format!(
                 "the learning rate must be a positive number, not {}",
-                self.lr
+                short_number(self.lr)
             ));
         }
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return config(format!(
                 "the L2 strength must be a number >= 0, not {}",
-                self.l2
+                short_number(self.l2)
             ));
         }
         if self.batch_size == Some(0) {
@@ -224,13 +247,21 @@ pub enum TrainError {
         /// The learning rate of that step.
         lr: f64,
     },
+    /// The `on_step` callback of [`train_until`] asked to stop after `step`.
+    Stopped {
+        /// The last step taken.
+        step: usize,
+    },
 }
 
 impl TrainError {
     /// Whether the error is about the input (configuration or data) rather than a failure
     /// while training: the command line exits 2 for these, 1 otherwise.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, TrainError::Diverged { .. })
+        !matches!(
+            self,
+            TrainError::Diverged { .. } | TrainError::Stopped { .. }
+        )
     }
 }
 
@@ -241,9 +272,11 @@ impl fmt::Display for TrainError {
             TrainError::Data(e) => write!(f, "{e}"),
             TrainError::Diverged { step, loss, lr } => write!(
                 f,
-                "the loss became {loss} at step {step} (learning rate {lr}); training stopped. \
-                 Hint: lower the learning rate (--lr) or use --optimizer adam"
+                "the loss became {loss} at step {step} (learning rate {}); training stopped. \
+                 Hint: lower the learning rate (--lr) or use --optimizer adam",
+                short_number(*lr)
             ),
+            TrainError::Stopped { step } => write!(f, "training was stopped after step {step}"),
         }
     }
 }
@@ -299,6 +332,20 @@ pub fn train(
     config: &TrainConfig,
     mut on_step: impl FnMut(&StepInfo),
 ) -> Result<TrainReport, TrainError> {
+    train_until(data, config, |s| {
+        on_step(s);
+        ControlFlow::Continue(())
+    })
+}
+
+/// As [`train`], but `on_step` can stop training by returning [`ControlFlow::Break`]:
+/// training then ends with [`TrainError::Stopped`] (used by the command line when nobody
+/// reads its progress any more).
+pub fn train_until(
+    data: &Dataset,
+    config: &TrainConfig,
+    mut on_step: impl FnMut(&StepInfo) -> ControlFlow<()>,
+) -> Result<TrainReport, TrainError> {
     let spec = config.architecture(data)?;
     let objective = Objective::new(data, config.loss)?;
     let start = Instant::now();
@@ -307,8 +354,10 @@ pub fn train(
     let mut optimizer = config.optimizer.build();
     let n = data.len();
     let mut batches = Batches::new(n, config.batch_size.unwrap_or(n), config.seed);
-    let mut loss_history = Vec::with_capacity(config.steps);
-    let mut accuracy_history = Vec::with_capacity(config.steps);
+    // Not `with_capacity(steps)`: the histories grow, so a huge step count costs memory
+    // only as the steps are taken.
+    let mut loss_history = Vec::new();
+    let mut accuracy_history = Vec::new();
 
     for k in 0..config.steps {
         let _step = Tape::scope();
@@ -328,13 +377,16 @@ pub fn train(
         optimizer.step(&params, lr);
         loss_history.push(loss);
         accuracy_history.push(accuracy);
-        on_step(&StepInfo {
+        let flow = on_step(&StepInfo {
             step: k + 1,
             steps: config.steps,
             loss,
             accuracy,
             lr,
         });
+        if flow.is_break() {
+            return Err(TrainError::Stopped { step: k + 1 });
+        }
     }
 
     let (loss, accuracy) = {
@@ -520,51 +572,130 @@ impl Classifier {
         model::save_json_with_meta(path, &self.model, Some(&self.meta()))
     }
 
-    /// Saves the weights as safetensors (for PyTorch; the architecture is in its metadata,
-    /// the class names are not).
+    /// Saves the weights as safetensors (for PyTorch), with the architecture and, as
+    /// `__metadata__` strings, the classifier's kind, loss, class names and feature names
+    /// (the lists JSON-encoded): `micrograd_kind`, `micrograd_loss`, `micrograd_class_names`,
+    /// `micrograd_feature_names`.
     pub fn save_safetensors(&self, path: &Path) -> Result<(), ModelError> {
-        model::save_safetensors(path, &self.model)
+        let list = |v: &[String]| serde_json::to_string(v).expect("strings serialize");
+        let extra = BTreeMap::from([
+            (ST_KEYS[0].to_string(), META_KIND.to_string()),
+            (ST_KEYS[1].to_string(), self.loss.name().to_string()),
+            (ST_KEYS[2].to_string(), list(&self.class_names)),
+            (ST_KEYS[3].to_string(), list(&self.feature_names)),
+        ]);
+        model::save_safetensors_with_meta(path, &self.model, &extra)
     }
 
     /// Loads a model file: a JSON file (by [`Classifier::save_json`], or any
-    /// [`crate::nn::model`] JSON file) or, by the `.safetensors` extension, weights only.
+    /// [`crate::nn::model`] JSON file) or, by the `.safetensors` extension, a safetensors file
+    /// (by [`Classifier::save_safetensors`] or [`crate::nn::model::save_safetensors`]).
     ///
-    /// Without the classifier metadata the classes are named `0`, `1`, ... and a network
-    /// with one output is read as a binary classifier (class 1 iff the output is `> 0`).
+    /// Without classifier metadata the classes are named `0`, `1`, ... and a network with one
+    /// output is read as a binary classifier (class 1 iff the output is `> 0`). With it, every
+    /// field must be present and consistent with the network (a known loss that fits the
+    /// outputs, as many class names as classes, as many feature names as inputs): anything
+    /// else is an error naming the file and the field.
     pub fn load(path: &Path) -> Result<Classifier, ModelError> {
+        Classifier::load_with_flag(path).map(|(c, _)| c)
+    }
+
+    /// As [`Classifier::load`], and whether the file had classifier metadata (else the class
+    /// and feature names are the defaults `0`, `1`, ... and `x0`, `x1`, ...).
+    pub fn load_with_flag(path: &Path) -> Result<(Classifier, bool), ModelError> {
         let is_safetensors = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
-        let (model, meta) = if is_safetensors {
-            (model::load_safetensors(path)?, None)
+        let (model, meta, fields) = if is_safetensors {
+            let (model, strings) = model::load_safetensors_with_meta(path)?;
+            let meta = safetensors_meta(&strings).map_err(|e| e.in_file(path))?;
+            (model, meta, MetaFields::Safetensors)
         } else {
-            model::load_json_with_meta(path)?
+            let (model, meta) = model::load_json_with_meta(path)?;
+            // A free-form `meta` without `kind` is not a classifier's.
+            let meta = meta.filter(|m| m.get("kind").is_some());
+            (model, meta, MetaFields::Json)
         };
-        let meta = meta.filter(|m| m.get("kind").and_then(|k| k.as_str()) == Some(META_KIND));
-        let strings = |key: &str| -> Option<Vec<String>> {
-            meta.as_ref()?
-                .get(key)?
-                .as_array()?
-                .iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect()
-        };
+        let has_meta = meta.is_some();
+        Classifier::from_parts(model, meta.as_ref(), fields)
+            .map(|c| (c, has_meta))
+            .map_err(|e| e.in_file(path))
+    }
+
+    /// The classifier of `model` and its metadata (`None`: the defaults).
+    fn from_parts(
+        model: MLP,
+        meta: Option<&serde_json::Value>,
+        fields: MetaFields,
+    ) -> Result<Classifier, ModelError> {
         let nout = model.nout();
-        let loss = meta
-            .as_ref()
-            .and_then(|m| m.get("loss")?.as_str()?.parse::<LossKind>().ok())
-            .unwrap_or(if nout == 1 {
-                LossKind::Svm
-            } else {
-                LossKind::Ce
+        let nin = model.nin();
+        let Some(meta) = meta else {
+            let k = if nout == 1 { 2 } else { nout };
+            return Ok(Classifier {
+                loss: if nout == 1 {
+                    LossKind::Svm
+                } else {
+                    LossKind::Ce
+                },
+                class_names: (0..k).map(|c| c.to_string()).collect(),
+                feature_names: (0..nin).map(|i| format!("x{i}")).collect(),
+                model,
             });
-        let k = if nout == 1 { 2 } else { nout };
-        let class_names = strings("class_names")
-            .filter(|c| c.len() == k)
-            .unwrap_or_else(|| (0..k).map(|c| c.to_string()).collect());
-        let feature_names = strings("feature_names")
-            .filter(|f| f.len() == model.nin())
-            .unwrap_or_else(|| (0..model.nin()).map(|i| format!("x{i}")).collect());
+        };
+        let bad = |field: &str, why: String| {
+            ModelError::new(ModelErrorKind::Invalid(format!(
+                "{}: {why}",
+                fields.name(field)
+            )))
+        };
+        let string = |field: &str| -> Result<&str, ModelError> {
+            match meta.get(field) {
+                Some(serde_json::Value::String(s)) => Ok(s),
+                Some(other) => Err(bad(field, format!("expected a string, found {other}"))),
+                None => Err(bad(field, "missing".into())),
+            }
+        };
+        let strings = |field: &str, want: usize, what: &str| -> Result<Vec<String>, ModelError> {
+            let list: Vec<String> = match meta.get(field) {
+                Some(v) => serde_json::from_value(v.clone())
+                    .map_err(|_| bad(field, format!("expected a list of strings, found {v}")))?,
+                None => return Err(bad(field, "missing".into())),
+            };
+            if list.len() != want {
+                return Err(bad(
+                    field,
+                    format!("{} names, but {what} {want}", list.len()),
+                ));
+            }
+            Ok(list)
+        };
+        let kind = string("kind")?;
+        if kind != META_KIND {
+            return Err(bad(
+                "kind",
+                format!("{kind:?}, expected {META_KIND:?} (not a classifier's metadata)"),
+            ));
+        }
+        let loss: LossKind = string("loss")?
+            .parse()
+            .map_err(|e: String| bad("loss", e))?;
+        if loss.is_binary() && nout != 1 {
+            return Err(bad(
+                "loss",
+                format!("{loss} needs a network of 1 output, but this one has {nout}"),
+            ));
+        }
+        if !loss.is_binary() && nout < 2 {
+            return Err(bad(
+                "loss",
+                format!("ce needs a network of at least 2 outputs, but this one has {nout}"),
+            ));
+        }
+        let k = if loss.is_binary() { 2 } else { nout };
+        let classes_what = format!("the {loss} loss on {nout} output(s) has");
+        let class_names = strings("class_names", k, &classes_what)?;
+        let feature_names = strings("feature_names", nin, "the network's inputs are")?;
         Ok(Classifier {
             model,
             loss,
@@ -572,4 +703,61 @@ impl Classifier {
             feature_names,
         })
     }
+}
+
+/// The `__metadata__` keys of a classifier's safetensors file, for `kind`, `loss`,
+/// `class_names`, `feature_names`.
+const ST_KEYS: [&str; 4] = [
+    "micrograd_kind",
+    "micrograd_loss",
+    "micrograd_class_names",
+    "micrograd_feature_names",
+];
+
+/// Where the metadata fields live, for error messages.
+#[derive(Clone, Copy)]
+enum MetaFields {
+    /// `meta.FIELD` of a JSON model file.
+    Json,
+    /// `__metadata__.micrograd_FIELD` of a safetensors file.
+    Safetensors,
+}
+
+impl MetaFields {
+    fn name(self, field: &str) -> String {
+        match self {
+            MetaFields::Json => format!("meta.{field}"),
+            MetaFields::Safetensors => format!("__metadata__.micrograd_{field}"),
+        }
+    }
+}
+
+/// A safetensors file's classifier metadata as the JSON `meta` object (lists decoded);
+/// `None` if it has none of the classifier keys (weights only).
+fn safetensors_meta(
+    strings: &BTreeMap<String, String>,
+) -> Result<Option<serde_json::Value>, ModelError> {
+    if !ST_KEYS.iter().any(|k| strings.contains_key(*k)) {
+        return Ok(None);
+    }
+    let mut meta = serde_json::Map::new();
+    for (key, field) in ST_KEYS
+        .iter()
+        .zip(["kind", "loss", "class_names", "feature_names"])
+    {
+        let Some(text) = strings.get(*key) else {
+            continue; // reported as missing by `from_parts`
+        };
+        let value = if field.ends_with("_names") {
+            serde_json::from_str(text).map_err(|_| {
+                ModelError::new(ModelErrorKind::Invalid(format!(
+                    "__metadata__.{key}: expected a JSON list of strings, found {text:?}"
+                )))
+            })?
+        } else {
+            serde_json::Value::from(text.as_str())
+        };
+        meta.insert(field.to_string(), value);
+    }
+    Ok(Some(serde_json::Value::Object(meta)))
 }

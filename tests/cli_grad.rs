@@ -354,3 +354,44 @@ fn an_unwritable_picture_is_a_failure_naming_the_flag() {
     assert!(err.starts_with("error: --dot: cannot write "), "{err}");
     assert!(err.contains("g.dot"), "{err}");
 }
+
+#[test]
+fn overflowing_numbers_and_reassigned_inputs() {
+    let o = Command::new(env!("CARGO_BIN_EXE_micrograd"))
+        .args(["grad", "y = 2 * 1e999", "x=1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 1, column 9: number is too large: '1e999'"),
+        "{err}"
+    );
+    // `x = 1; x` with x=2: Python semantics (x is 1, its gradient 0), with a warning.
+    let o = Command::new(env!("CARGO_BIN_EXE_micrograd"))
+        .args(["grad", "y = 3\nx = 1; x * y", "x=2", "y=5"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "value   3.0\ngrad x  0.0\ngrad y  0.0\n"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err,
+        "warning: input 'y' is reassigned at line 1, column 1 before it is used; its gradient is 0\n\
+         warning: input 'x' is reassigned at line 2, column 1 before it is used; its gradient is 0\n"
+    );
+    // Read first, then assigned: no warning.
+    let o = Command::new(env!("CARGO_BIN_EXE_micrograd"))
+        .args(["grad", "x = x * 2; x", "x=2"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -126,7 +126,14 @@ fn safetensors_and_text_predictions() {
     let from_st = micrograd(&["predict", "--model", &st, "--data", &moons, "--json"]);
     assert!(from_st.status.success(), "{}", stderr(&from_st));
     assert_eq!(stdout(&from_st), stdout(&from_json));
-    assert!(stderr(&from_st).contains("has no class names; using the data's: -1, 1"));
+    // The class names are in the safetensors metadata: no guessing from the data.
+    assert!(!stderr(&from_st).contains("has no class names"));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&from_st)).unwrap();
+    assert!(v["accuracy"].as_f64().unwrap() > 0.5, "{v}");
+    let back = micrograd::train::Classifier::load(Path::new(&st)).unwrap();
+    assert_eq!(back.class_names, ["-1", "1"]);
+    assert_eq!(back.feature_names, ["x0", "x1"]);
+    assert_eq!(back.loss.name(), "svm");
     let csv = write(dir.path(), "d.csv", "a,b,y\n1,0,yes\n-1,0.5,no\n");
     let model = dir.path().join("m.json").display().to_string();
     let o = micrograd(&["train", "--data", &csv, "--steps", "20", "--save", &model]);
@@ -139,6 +146,23 @@ fn safetensors_and_text_predictions() {
         "{out}"
     );
     assert!(out.contains("accuracy 100.0% (2/2)"), "{out}");
+    // A model of classes yes/no on data labelled -1/1: no label matches.
+    let st2 = dir.path().join("yn.safetensors").display().to_string();
+    let o = micrograd(&["train", "--data", &csv, "--steps", "5", "--save", &st2]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pm = write(
+        dir.path(),
+        "pm.csv",
+        "a,b,y
+1,0,1
+-1,0.5,-1
+",
+    );
+    fails_with(
+        &["predict", "--model", &st2, "--data", &pm],
+        2,
+        "pm.csv: the data's labels (-1, 1) match none of the model's classes (no, yes, from ",
+    );
 }
 
 #[test]
@@ -180,14 +204,43 @@ fn bad_csv_files_exit_2_naming_line_and_column() {
         2,
         "--label-column \"label\": no such column in the header (columns: x0, x1, y)",
     );
-    fails_with(
-        &["train", "--data", "/nonexistent/x.csv"],
-        2,
-        "cannot read /nonexistent/x.csv",
+    let o = micrograd(&["train", "--data", "/nonexistent/x.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: --data: cannot read /nonexistent/x.csv: No such file or directory (os error 2)\n",
+        "the path once, and the flag"
     );
+    fails_with(&["train", "--data", ""], 2, "--data '': an empty name");
+    // Not UTF-8 (Latin-1 'é' on line 3): the line is named.
+    let latin1 = d.join("latin1.csv");
+    std::fs::write(&latin1, b"x0,x1,y\n1,2,1\n3,4,caf\xe9\n").unwrap();
+    fails_with(
+        &["train", "--data", latin1.to_str().unwrap()],
+        2,
+        "latin1.csv: line 3: the text is not UTF-8",
+    );
+    // A byte-order mark (as Excel writes) is not part of the first column's name.
+    let bom = write(d, "bom.csv", "\u{feff}a,b,y\n1,2,1\n3,4,-1\n");
+    let o = micrograd(&[
+        "train",
+        "--data",
+        &bom,
+        "--steps",
+        "2",
+        "--label-column",
+        "y",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let three = write(d, "three.csv", "a,b,c,y\n1,2,3,1\n3,4,5,-1\n");
     fails_with(
-        &["train", "--data", &three, "--plot", "/tmp/never.svg"],
+        &[
+            "train",
+            "--data",
+            &three,
+            "--plot",
+            &d.join("never.svg").display().to_string(),
+        ],
         2,
         "a decision boundary needs 2-D data, but the data has 3 features",
     );
@@ -247,8 +300,10 @@ fn bad_flags_exit_2_before_training() {
     );
     fails_with(&["train", "--steps", "0"], 2, "--steps 0");
     fails_with(&["train", "--batch-size", "0"], 2, "--batch-size 0");
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("model.txt").display().to_string();
     fails_with(
-        &["train", "--save", "/tmp/model.txt"],
+        &["train", "--save", &txt],
         2,
         "must end in .json (model file) or .safetensors",
     );
@@ -399,11 +454,48 @@ fn plots_are_written_as_svg_or_png() {
     let png = std::fs::read(&l).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(stdout(&o).contains(&format!("wrote decision boundary to {}", b.display())));
+    let pdf = dir.path().join("curves.pdf").display().to_string();
     fails_with(
-        &["train", "--loss-plot", "/tmp/curves.pdf"],
+        &["train", "--loss-plot", &pdf],
         2,
-        "--loss-plot /tmp/curves.pdf: the picture must end in .svg or .png",
+        &format!("--loss-plot {pdf}: the picture must end in .svg or .png"),
     );
+    // A missing directory is found before training, naming the flag (exit 2).
+    for flag in ["--save", "--plot", "--loss-plot"] {
+        let ext = if flag == "--save" { "json" } else { "svg" };
+        let p = dir.path().join("no/such/dir").join(format!("f.{ext}"));
+        let o = micrograd(&["train", "--steps", "1000000", flag, p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "{flag} {}: the directory {} does not exist",
+                p.display(),
+                p.parent().unwrap().display()
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "nothing trained");
+    }
+    // A directory where the file should be: exit 2 before training.
+    let taken = dir.path().join("taken.json");
+    std::fs::create_dir(&taken).unwrap();
+    fails_with(
+        &["train", "--steps", "1", "--save", taken.to_str().unwrap()],
+        2,
+        "is a directory (expected a file name)",
+    );
+    // A write that fails after training stays exit 1 (a full disk: a link to /dev/full).
+    #[cfg(target_os = "linux")]
+    {
+        let full = dir.path().join("full.json");
+        std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+        fails_with(
+            &["train", "--steps", "1", "--save", full.to_str().unwrap()],
+            1,
+            "--save: ",
+        );
+    }
 }
 
 #[test]
@@ -440,4 +532,195 @@ fn label_column_and_mini_batches_through_the_binary() {
     let loss =
         |o: &Output| serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["loss"].clone();
     assert_eq!(loss(&a), loss(&b), "same seed, same batches, same loss");
+}
+
+#[test]
+fn sizes_are_limited_before_anything_is_allocated() {
+    fails_with(
+        &["train", "--data", "moons", "--samples", "1000001"],
+        2,
+        "--samples 1000001: at most 1,000,000 examples",
+    );
+    fails_with(
+        &["train", "--steps", "10000001"],
+        2,
+        "--steps 10000001: at most 10,000,000 steps",
+    );
+    fails_with(
+        &["train", "--layers", "100000,100000"],
+        2,
+        "--layers 100000,100000: the network would have at least 10000300000 parameters (the limit is 10,000,000)",
+    );
+    // The hidden layers alone have 2*3100 + 3101*3100 = 9,619,300 parameters, allowed; with
+    // the 2 inputs and 200 outputs: 3*3100 + 3101*3100 + 3101*200 = 10,242,600, not.
+    fails_with(
+        &[
+            "train",
+            "--data",
+            "blobs",
+            "--samples",
+            "200",
+            "--classes",
+            "200",
+            "--loss",
+            "ce",
+            "--layers",
+            "3100,3100",
+        ],
+        2,
+        "--layers 3100,3100: the network would have 10242600 parameters (the limit",
+    );
+    fails_with(
+        &["train", "--layers", "99999999999,99999999999"],
+        2,
+        "--layers 99999999999,99999999999: the network would have more parameters than fit",
+    );
+    // --classes against the examples generated by default (300 for the spiral).
+    fails_with(
+        &[
+            "train",
+            "--data",
+            "spiral",
+            "--classes",
+            "301",
+            "--loss",
+            "ce",
+        ],
+        2,
+        "--classes 301: more classes than the 300 examples generated (set --samples)",
+    );
+    fails_with(
+        &[
+            "train",
+            "--data",
+            "blobs",
+            "--classes",
+            "101",
+            "--loss",
+            "ce",
+        ],
+        2,
+        "--classes 101: more classes than the 100 examples generated",
+    );
+    fails_with(
+        &["demo", "--steps", "0"],
+        2,
+        "--steps 0: between 1 and 100,000 steps",
+    );
+    fails_with(
+        &["demo", "--steps", "100001"],
+        2,
+        "--steps 100001: between 1 and 100,000 steps",
+    );
+}
+
+#[test]
+fn predict_matches_columns_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "d.csv",
+        "a,b,y\n1,0,yes\n-1,0.5,no\n0.8,0.1,yes\n-0.7,0.4,no\n",
+    );
+    let model = dir.path().join("m.json").display().to_string();
+    let o = micrograd(&["train", "--data", &csv, "--steps", "20", "--save", &model]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = micrograd(&["predict", "--model", &model, "--data", &csv, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(want["accuracy"], 1.0);
+    // The same rows, columns in another order: the same predictions.
+    let shuffled = write(
+        dir.path(),
+        "s.csv",
+        "y,b,a\nyes,0,1\nno,0.5,-1\nyes,0.1,0.8\nno,0.4,-0.7\n",
+    );
+    let o = micrograd(&["predict", "--model", &model, "--data", &shuffled, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(got, want);
+    let o = micrograd(&["predict", "--model", &model, "--data", &shuffled]);
+    assert!(
+        stdout(&o).starts_with("a,b,prediction,label\n1,0,yes,yes\n-1,0.5,no,no\n"),
+        "{}",
+        stdout(&o)
+    );
+    // Unlabelled, reordered.
+    let unlabelled = write(dir.path(), "u.csv", "b,a\n0,1\n0.5,-1\n");
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &unlabelled,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["predictions"], serde_json::json!(["yes", "no"]));
+    // A missing column is named.
+    let other = write(dir.path(), "o.csv", "a,c,y\n1,0,yes\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &other],
+        2,
+        "o.csv: the model's feature column(s) b are not in the header (a, c, y); columns are matched by name",
+    );
+    let two_extra = write(dir.path(), "t.csv", "a,b,c,y\n1,0,2,yes\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &two_extra],
+        2,
+        "t.csv: the columns c, y are not the model's features; name the label column with --label-column",
+    );
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &two_extra,
+        "--label-column",
+        "y",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("accuracy 100.0% (1/1)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn messages_are_short_and_name_the_flag() {
+    // A huge learning rate: not 300 digits.
+    let o = micrograd(&["train", "--lr", "1e300", "--steps", "1", "--json"]);
+    let err = stderr(&o);
+    assert!(err.contains(" lr 1e300 ("), "{err}");
+    fails_with(
+        &["train", "--lr", "-1e300"],
+        2,
+        "--lr -1e300: the learning rate must be a positive number",
+    );
+    fails_with(
+        &["train", "--l2=-1e-9"],
+        2,
+        "--l2 -1e-9: must be a number >= 0",
+    );
+    // The activations train accepts, exactly.
+    fails_with(
+        &["train", "--activation", "gelu"],
+        2,
+        "--activation: unknown activation `gelu` (expected one of: relu, tanh, sigmoid)",
+    );
+    fails_with(
+        &["train", "--activation", "linear"],
+        2,
+        "--activation linear: hidden layers need a non-linearity",
+    );
+    // An empty model file.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.json", "");
+    let data = write(dir.path(), "d.csv", "x0,x1\n1,2\n");
+    fails_with(
+        &["predict", "--model", &empty, "--data", &data],
+        2,
+        "empty.json: not a micrograd model file: the file is empty",
+    );
 }

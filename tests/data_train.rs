@@ -145,3 +145,104 @@ fn e_is_usage(step: usize) -> bool {
     }
     .is_usage()
 }
+
+#[test]
+fn corrupt_classifier_metadata_is_an_error_naming_the_file_and_field() {
+    use micrograd::nn::{MLP, model};
+    use micrograd::train::Classifier;
+    let dir = tempfile::tempdir().unwrap();
+    let one_output = MLP::new(2, &[3, 1]);
+    let two_outputs = MLP::new(2, &[3, 2]);
+    let good = serde_json::json!({
+        "kind": "micrograd-classifier",
+        "loss": "svm",
+        "class_names": ["-1", "1"],
+        "feature_names": ["a", "b"],
+    });
+    let with = |key: &str, value: serde_json::Value| {
+        let mut m = good.clone();
+        m[key] = value;
+        m
+    };
+    let cases = [
+        (
+            &one_output,
+            with("class_names", serde_json::json!(["a", "b", "c"])),
+            "meta.class_names: 3 names, but the svm loss on 1 output(s) has 2",
+        ),
+        (
+            &one_output,
+            with("loss", "ce".into()),
+            "meta.loss: ce needs a network of at least 2 outputs, but this one has 1",
+        ),
+        (
+            &two_outputs,
+            good.clone(),
+            "meta.loss: svm needs a network of 1 output, but this one has 2",
+        ),
+        (
+            &one_output,
+            with("loss", "hinge".into()),
+            "meta.loss: unknown loss `hinge`",
+        ),
+        (
+            &one_output,
+            with("kind", "something-else".into()),
+            "meta.kind: \"something-else\", expected \"micrograd-classifier\"",
+        ),
+        (
+            &one_output,
+            with("feature_names", serde_json::json!(["a"])),
+            "meta.feature_names: 1 names, but the network's inputs are 2",
+        ),
+        (
+            &one_output,
+            with("class_names", serde_json::json!([1, 2])),
+            "meta.class_names: expected a list of strings, found [1,2]",
+        ),
+    ];
+    for (i, (mlp, meta, want)) in cases.iter().enumerate() {
+        let p = dir.path().join(format!("m{i}.json"));
+        model::save_json_with_meta(&p, mlp, Some(meta)).unwrap();
+        let e = Classifier::load(&p).err().expect("an error");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!("{}: invalid model file: ", p.display())),
+            "{msg}"
+        );
+        assert!(msg.contains(want), "{msg} lacks {want}");
+    }
+    // The good metadata loads; a model without metadata gets the default names.
+    let p = dir.path().join("good.json");
+    model::save_json_with_meta(&p, &one_output, Some(&good)).unwrap();
+    let c = Classifier::load(&p).unwrap();
+    assert_eq!(c.feature_names, ["a", "b"]);
+    let p = dir.path().join("plain.json");
+    model::save_json(&p, &two_outputs).unwrap();
+    let c = Classifier::load(&p).unwrap();
+    assert_eq!(c.class_names, ["0", "1"]);
+    assert_eq!(c.loss.name(), "ce");
+    // Safetensors: a list that is not JSON names the key.
+    let p = dir.path().join("m.safetensors");
+    let extra = std::collections::BTreeMap::from([
+        (
+            "micrograd_kind".to_string(),
+            "micrograd-classifier".to_string(),
+        ),
+        ("micrograd_loss".to_string(), "svm".to_string()),
+        ("micrograd_class_names".to_string(), "-1, 1".to_string()),
+        (
+            "micrograd_feature_names".to_string(),
+            "[\"a\",\"b\"]".to_string(),
+        ),
+    ]);
+    model::save_safetensors_with_meta(&p, &one_output, &extra).unwrap();
+    let msg = Classifier::load(&p).err().expect("an error").to_string();
+    assert!(
+        msg.ends_with(
+            "m.safetensors: invalid model file: __metadata__.micrograd_class_names: expected a \
+             JSON list of strings, found \"-1, 1\""
+        ),
+        "{msg}"
+    );
+}

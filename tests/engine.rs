@@ -311,3 +311,33 @@ fn threads_have_their_own_tapes() {
     assert_eq!(there, 42.0);
     assert_eq!(here.data(), 1.0);
 }
+
+#[test]
+fn powers_at_zero_follow_pytorch() {
+    // PyTorch: d/dx x**0 = 0 (also at x = 0), d/dx 0**x = 0 for x >= 0, d/da a**b at b = 0 is 0
+    let x = Value::new(0.0);
+    let y = x.pow(0.0);
+    y.backward();
+    assert_eq!((y.data(), x.grad()), (1.0, 0.0));
+    let x = Value::new(0.0);
+    let y = Value::pow_base(0.0, x);
+    y.backward();
+    assert_eq!((y.data(), x.grad()), (1.0, 0.0));
+    let x = Value::new(0.0);
+    let y = x.pow(x);
+    y.backward();
+    assert_eq!((y.data(), x.grad()), (1.0, 0.0));
+    let x = Value::new(2.0);
+    let y = Value::pow_base(0.0, x);
+    y.backward();
+    assert_eq!((y.data(), x.grad()), (0.0, 0.0));
+}
+
+#[test]
+fn relu_keeps_nan() {
+    let x = Value::new(f64::NAN);
+    let y = x.relu();
+    y.backward();
+    assert!(y.data().is_nan());
+    assert_eq!(x.grad(), 0.0);
+}

@@ -321,3 +321,50 @@ fn export_for_python() {
         std::fs::write(dir.join(format!("{name}.json")), out.to_string()).unwrap();
     }
 }
+
+/// The bytes of a safetensors file with `meta` as its `__metadata__` and no tensor.
+fn safetensors_with_meta(meta: serde_json::Value) -> Vec<u8> {
+    let mut head = serde_json::to_vec(&serde_json::json!({ "__metadata__": meta })).unwrap();
+    while !head.len().is_multiple_of(8) {
+        head.push(b' ');
+    }
+    let mut bytes = (head.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&head);
+    bytes
+}
+
+#[test]
+fn a_huge_declared_architecture_is_an_error_not_an_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1,000,000 inputs into 2,000 neurons: 2,000,002,000 parameters (16 GB), in 150 bytes.
+    let arch = r#"{"nin":1000000,"layers":[{"nout":2000,"activation":"linear"}]}"#;
+    let p = dir.path().join("huge.safetensors");
+    std::fs::write(
+        &p,
+        safetensors_with_meta(serde_json::json!({ "micrograd_architecture": arch })),
+    )
+    .unwrap();
+    let e = model::load_safetensors(&p).unwrap_err();
+    assert!(
+        e.to_string().ends_with(
+            "huge.safetensors: invalid model file: safetensors: the architecture in __metadata__ \
+             has 2000002000 parameters, but the file holds only 0 numbers"
+        ),
+        "{e}"
+    );
+    // The same architecture in a JSON model file with 3 weights.
+    let text = format!(
+        r#"{{"format": "micrograd-mlp", "version": 1, "architecture": {arch}, "weights": [1, 2, 3]}}"#
+    );
+    let e = model::from_json_str(&text).unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ModelErrorKind::WeightCount {
+                expected: 2_000_002_000,
+                found: 3
+            }
+        ),
+        "{e}"
+    );
+}

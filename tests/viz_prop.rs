@@ -4,6 +4,16 @@
 use micrograd::Value;
 use micrograd::viz::{self, GraphModel};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
+
+/// 48 cases from a fixed seed: the same cases on every run and machine.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 48,
+        rng_seed: RngSeed::Fixed(1337),
+        ..ProptestConfig::default()
+    }
+}
 
 /// Builds a graph from `steps`: each step picks an operation and operands among the values
 /// made so far (so values are shared, as in real models). Returns the last value.
@@ -33,7 +43,7 @@ fn build(leaves: usize, steps: &[(u8, usize, usize, usize)]) -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(config())]
 
     #[test]
     fn random_graphs_lay_out_without_overlap(

@@ -63,11 +63,10 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         Workload::Parallel => parallel(args),
     };
     if args.json {
-        println!("{out}");
+        outln!("{out}")
     } else {
-        print_text(&out);
+        print_text(&out)
     }
-    Ok(())
 }
 
 fn ms(s: f64) -> f64 {
@@ -185,7 +184,7 @@ fn parallel(args: &BenchArgs) -> Json {
     })
 }
 
-fn print_text(out: &Json) {
+fn print_text(out: &Json) -> Result<(), CliError> {
     let f = |k: &str| out.get(k).and_then(Json::as_f64).unwrap_or(f64::NAN);
     match out["workload"].as_str() {
         Some("moons") | Some("parallel") => {
@@ -197,17 +196,17 @@ fn print_text(out: &Json) {
                     out["points"], out["threads"]
                 )
             };
-            println!(
+            outln!(
                 "{what}: per step median {:.4} ms, min {:.4} ms, max {:.4} ms over {} steps; last loss {:.6}",
                 f("per_step_ms_median"),
                 f("per_step_ms_min"),
                 f("per_step_ms_max"),
                 out["steps"],
                 f("last_loss")
-            );
+            )?;
         }
         Some("chain") => {
-            println!(
+            outln!(
                 "W2 long chain ({} steps, {} runs): build median {:.1} ms (min {:.1}, max {:.1}), \
                  backward median {:.1} ms (min {:.1}, max {:.1}), total median {:.1} ms (first run {:.1})",
                 out["length"],
@@ -220,16 +219,16 @@ fn print_text(out: &Json) {
                 f("backward_ms_max"),
                 f("total_ms"),
                 f("total_ms_first_run"),
-            );
-            println!(
+            )?;
+            outln!(
                 "  x = {:.12}, dx/dx0 = {:.12}, peak RSS {} KiB",
                 f("x"),
                 f("dx_dx0"),
                 out["peak_rss_kib"]
-            );
+            )?;
         }
         _ => {
-            println!(
+            outln!(
                 "W3 long run ({} steps, {}): RSS after step 10 {} KiB, at the end {} KiB \
                  (growth {} KiB); per step median {:.4} ms",
                 out["steps"],
@@ -238,7 +237,8 @@ fn print_text(out: &Json) {
                 out["rss_end_kib"],
                 out["rss_growth_kib"],
                 f("per_step_ms_median"),
-            );
+            )?;
         }
     }
+    Ok(())
 }

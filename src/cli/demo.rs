@@ -66,27 +66,33 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     if !(args.lr.is_finite() && args.lr > 0.0) {
         return Err(CliError::usage(format!(
             "--lr {}: the learning rate must be a positive number",
-            args.lr
+            crate::train::short_number(args.lr)
+        )));
+    }
+    if !(1..=100_000).contains(&args.steps) {
+        return Err(CliError::usage(format!(
+            "--steps {}: between 1 and 100,000 steps",
+            args.steps
         )));
     }
     let _all = Tape::scope();
-    println!("1. A neuron by hand: o = tanh(x1*w1 + x2*w2 + b)");
+    outln!("1. A neuron by hand: o = tanh(x1*w1 + x2*w2 + b)")?;
     let (o, inputs) = neuron();
-    println!("   o = {:.4}", o.data());
+    outln!("   o = {:.4}", o.data())?;
     for v in inputs {
-        println!(
+        outln!(
             "   {}: data {:>4}, grad {:.4}",
             v.label().unwrap_or_default(),
             v.data(),
             v.grad()
-        );
+        )?;
     }
 
-    println!();
-    println!("2. MLP(3, [4, 4, 1]) with tanh neurons on the lecture's four examples");
+    outln!()?;
+    outln!("2. MLP(3, [4, 4, 1]) with tanh neurons on the lecture's four examples")?;
     let model = lecture_mlp(args.seed);
     let params = model.parameters();
-    println!("   {} parameters; targets {YS:?}", params.len());
+    outln!("   {} parameters; targets {YS:?}", params.len())?;
     for k in 0..args.steps {
         let _step = Tape::scope();
         // forward pass: the sum of squared errors, as the lecture
@@ -106,19 +112,19 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         for p in &params {
             p.set_data(p.data() - args.lr * p.grad());
         }
-        println!("   step {:>2}  loss {:.6}", k, loss.data());
+        outln!("   step {:>2}  loss {:.6}", k, loss.data())?;
     }
     let preds: Vec<f64> = XS.iter().map(|x| model.forward_f64(x)[0]).collect();
-    println!("   predictions after {} steps:", args.steps);
+    outln!("   predictions after {} steps:", args.steps)?;
     let mut right = 0;
     for ((x, y), p) in XS.iter().zip(YS).zip(&preds) {
         let ok = (*p > 0.0) == (y > 0.0);
         right += usize::from(ok);
-        println!(
+        outln!(
             "     {x:?} -> {p:+.4} (target {y:+}) {}",
             if ok { "right sign" } else { "WRONG sign" }
-        );
+        )?;
     }
-    println!("   {right}/4 with the right sign");
+    outln!("   {right}/4 with the right sign")?;
     Ok(())
 }

@@ -48,6 +48,9 @@ pub struct GradArgs {
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
     let inputs = parse_inputs(&args.inputs)?;
     let program = expr::parse(&args.program).map_err(|e| CliError::usage(e.to_string()))?;
+    for w in reassigned_inputs(&program, &inputs) {
+        eprintln!("warning: {w}");
+    }
     let _scope = Tape::scope(); // the nodes are released when the command is done
     let ev = program
         .eval(&inputs)
@@ -70,11 +73,44 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
         for w in warnings {
             eprintln!("warning: {w}");
         }
-        println!("{text}");
+        outln!("{text}")?;
     } else {
-        print!("{}", format_plain(value, &grads));
+        out!("{}", format_plain(value, &grads))?;
     }
     Ok(())
+}
+
+/// A warning for each input that a statement assigns before any statement reads it: the
+/// program then never uses the given value (Python semantics, kept), so its gradient is 0.
+pub fn reassigned_inputs(program: &expr::Program, inputs: &[(String, f64)]) -> Vec<String> {
+    fn reads(e: &expr::Expr, out: &mut Vec<String>) {
+        match &e.kind {
+            expr::ExprKind::Number(_) => {}
+            expr::ExprKind::Name(n) => out.push(n.clone()),
+            expr::ExprKind::Call(_, a) | expr::ExprKind::Neg(a) => reads(a, out),
+            expr::ExprKind::Binary(_, a, b) => {
+                reads(a, out);
+                reads(b, out);
+            }
+        }
+    }
+    let mut read: Vec<String> = Vec::new();
+    let mut warned: Vec<String> = Vec::new();
+    let mut warnings = Vec::new();
+    for st in program.statements() {
+        reads(&st.expr, &mut read);
+        let Some(t) = &st.target else { continue };
+        let is_input = inputs.iter().any(|(n, _)| *n == t.name);
+        if is_input && !read.contains(&t.name) && !warned.contains(&t.name) {
+            let at = expr::Location::new(program.source(), t.span);
+            warnings.push(format!(
+                "input '{}' is reassigned at line {}, column {} before it is used; its gradient is 0",
+                t.name, at.line, at.column
+            ));
+            warned.push(t.name.clone());
+        }
+    }
+    warnings
 }
 
 fn draw_svg(root: Value) -> Result<String, CliError> {

@@ -1,9 +1,28 @@
 //! The `micrograd` command line. The binary (`src/main.rs`) only calls [`main`]; each
 //! subcommand lives in its own module with its arguments and a `run` function.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// `outln!("...", args)`: writes a line to standard output through [`write_stdout`], giving a
+/// `Result<(), CliError>` instead of panicking as `println!` does when stdout is closed or full.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `out!("...", args)`: as [`outln!`] without the newline.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
 
 pub mod bench;
 pub mod demo;
@@ -60,6 +79,50 @@ impl CliError {
             message: message.into(),
         }
     }
+
+    /// The reader of standard output went away (a closed pipe, as in `micrograd train | head
+    /// -1`): the command stops early and [`main`] exits quietly with status 0, as `head`
+    /// asked for no more. The message is empty and nothing is printed.
+    pub fn broken_pipe() -> Self {
+        CliError {
+            code: 0,
+            message: String::new(),
+        }
+    }
+
+    /// Whether this is [`CliError::broken_pipe`].
+    pub fn is_broken_pipe(&self) -> bool {
+        self.code == 0
+    }
+
+    /// A failed write to standard output: [`CliError::broken_pipe`] for a closed pipe, else a
+    /// failure (exit status 1) saying `cannot write to stdout: ...` (e.g. a full disk).
+    pub fn from_stdout(e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::broken_pipe()
+        } else {
+            CliError::failure(format!("cannot write to stdout: {e}"))
+        }
+    }
+}
+
+/// Writes to standard output (locked for the one write); a failed write is an error value
+/// (see [`CliError::from_stdout`]), never a panic. The subcommands print through the
+/// `outln!`/`out!` macros, which call this, and end with [`flush_stdout`].
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    std::io::stdout()
+        .lock()
+        .write_fmt(args)
+        .map_err(|e| CliError::from_stdout(&e))
+}
+
+/// Flushes standard output, so a failed write of buffered text is reported (see
+/// [`write_stdout`]) rather than lost at exit.
+pub fn flush_stdout() -> Result<(), CliError> {
+    std::io::stdout()
+        .lock()
+        .flush()
+        .map_err(|e| CliError::from_stdout(&e))
 }
 
 impl std::fmt::Display for CliError {
@@ -70,7 +133,10 @@ impl std::fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// Parses the process arguments, runs the subcommand, and returns the exit status.
+/// Parses the process arguments, runs the subcommand, and returns the exit status: 0 on
+/// success and when standard output was closed by its reader (see
+/// [`CliError::broken_pipe`]), 2 for bad usage or input, 1 for a failure while running
+/// (including a failed write to standard output, e.g. a full disk).
 pub fn main() -> ExitCode {
     let cli = Cli::parse(); // clap prints usage errors itself and exits with status 2
     let result = match &cli.command {
@@ -79,9 +145,11 @@ pub fn main() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Bench(a) => bench::run(a),
-    };
+    }
+    .and_then(|()| flush_stdout());
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", e.message);
             ExitCode::from(e.code)

@@ -3,7 +3,8 @@
 //! The loop lives in [`crate::train`]; this module reads the flags, picks the data, shows
 //! progress, and writes the model and the pictures.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -11,9 +12,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
 use crate::data::{self, DataError, Dataset};
-use crate::nn::Activation;
 use crate::nn::optim::{OptimizerKind, Schedule};
-use crate::train::{Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, train};
+use crate::nn::{Activation, MlpSpec};
+use crate::train::{
+    Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, short_number, train_until,
+};
 use crate::viz::{Boundary, save_boundary, save_curves};
 
 /// Arguments of `micrograd train` (boxed: they are many, and the subcommand enum stays small).
@@ -113,6 +116,11 @@ impl Generator {
         }
     }
 
+    /// Examples generated without --samples.
+    fn default_samples(self) -> usize {
+        if self == Generator::Spiral { 300 } else { 100 }
+    }
+
     fn generate(
         self,
         samples: Option<usize>,
@@ -120,7 +128,7 @@ impl Generator {
         classes: Option<usize>,
         seed: u64,
     ) -> Dataset {
-        let n = samples.unwrap_or(if self == Generator::Spiral { 300 } else { 100 });
+        let n = samples.unwrap_or(self.default_samples());
         match self {
             Generator::Moons => data::moons(n, noise.unwrap_or(0.1), seed),
             Generator::Circles => data::circles(n, noise.unwrap_or(0.1), seed),
@@ -128,6 +136,43 @@ impl Generator {
             Generator::Spiral => data::spiral(n, classes.unwrap_or(3), noise.unwrap_or(0.2), seed),
         }
     }
+}
+
+/// The most examples `--samples` generates.
+pub const MAX_SAMPLES: usize = 1_000_000;
+/// The most steps `--steps` takes.
+pub const MAX_STEPS: usize = 10_000_000;
+/// The most parameters a network may have (`--layers`, with the data's inputs and outputs).
+pub const MAX_PARAMETERS: usize = 10_000_000;
+
+/// Checks a network's parameter count against [`MAX_PARAMETERS`] (usage error naming
+/// `--layers` and the count).
+/// `at_least`: the count is a lower bound (the hidden layers alone).
+fn check_parameters(layers: &str, count: Option<usize>, at_least: bool) -> Result<(), CliError> {
+    let bound = if at_least { "at least " } else { "" };
+    match count {
+        Some(n) if n <= MAX_PARAMETERS => Ok(()),
+        Some(n) => Err(CliError::usage(format!(
+            "--layers {layers}: the network would have {bound}{n} parameters (the limit is \
+             10,000,000)"
+        ))),
+        None => Err(CliError::usage(format!(
+            "--layers {layers}: the network would have more parameters than fit in a number \
+             (the limit is 10,000,000)"
+        ))),
+    }
+}
+
+/// The parameters of the hidden layers alone (with one input, no output layer): a lower
+/// bound of the network's, known before the data is read. `None` on overflow.
+fn hidden_parameters(hidden: &[usize]) -> Option<usize> {
+    let mut nin = 1usize;
+    let mut total = 0usize;
+    for &h in hidden {
+        total = total.checked_add(nin.checked_add(1)?.checked_mul(h)?)?;
+        nin = h;
+    }
+    Some(total)
 }
 
 /// Parses `--layers`: comma-separated sizes, each at least 1 (`16,16`; `""` for none).
@@ -159,15 +204,21 @@ pub fn parse_layers(text: &str) -> Result<Vec<usize>, CliError> {
 
 /// Reads the flags into a configuration (usage errors for bad names and numbers).
 fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
-    let activation: Activation = args
-        .activation
-        .parse()
-        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
-    if activation == Activation::Linear {
-        return Err(CliError::usage(
-            "--activation linear: hidden layers need a non-linearity (relu, tanh or sigmoid)",
-        ));
-    }
+    // Not Activation's own parse: its message lists `linear`, which hidden layers refuse.
+    let activation = match args.activation.parse::<Activation>() {
+        Ok(Activation::Linear) => {
+            return Err(CliError::usage(
+                "--activation linear: hidden layers need a non-linearity (relu, tanh or sigmoid)",
+            ));
+        }
+        Ok(a) => a,
+        Err(_) => {
+            return Err(CliError::usage(format!(
+                "--activation: unknown activation `{}` (expected one of: relu, tanh, sigmoid)",
+                args.activation
+            )));
+        }
+    };
     let loss: LossKind = args
         .loss
         .parse()
@@ -187,25 +238,34 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
     });
     if !(lr.is_finite() && lr > 0.0) {
         return Err(CliError::usage(format!(
-            "--lr {lr}: the learning rate must be a positive number"
+            "--lr {}: the learning rate must be a positive number",
+            short_number(lr)
         )));
     }
     if !(args.l2.is_finite() && args.l2 >= 0.0) {
         return Err(CliError::usage(format!(
             "--l2 {}: must be a number >= 0",
-            args.l2
+            short_number(args.l2)
         )));
     }
     if args.steps == 0 {
         return Err(CliError::usage("--steps 0: train for at least 1 step"));
+    }
+    if args.steps > MAX_STEPS {
+        return Err(CliError::usage(format!(
+            "--steps {}: at most 10,000,000 steps",
+            args.steps
+        )));
     }
     if args.batch_size == Some(0) {
         return Err(CliError::usage(
             "--batch-size 0: a batch needs at least 1 example",
         ));
     }
+    let hidden = parse_layers(&args.layers)?;
+    check_parameters(&args.layers, hidden_parameters(&hidden), true)?;
     Ok(TrainConfig {
-        hidden: parse_layers(&args.layers)?,
+        hidden,
         activation,
         loss,
         optimizer,
@@ -246,13 +306,20 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                         "--samples {n}: need at least 2 examples"
                     )));
                 }
-            }
-            if let Some(x) = args.noise {
-                if !(x.is_finite() && x >= 0.0) {
+                if n > MAX_SAMPLES {
                     return Err(CliError::usage(format!(
-                        "--noise {x}: must be a number >= 0"
+                        "--samples {n}: at most 1,000,000 examples"
                     )));
                 }
+            }
+            let samples = args.samples.unwrap_or(g.default_samples());
+            if let Some(x) = args.noise
+                && !(x.is_finite() && x >= 0.0)
+            {
+                return Err(CliError::usage(format!(
+                    "--noise {}: must be a number >= 0",
+                    short_number(x)
+                )));
             }
             match (g, args.classes) {
                 (Generator::Moons | Generator::Circles, Some(_)) => {
@@ -263,11 +330,14 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                 (_, Some(k)) if k < 2 => {
                     return Err(CliError::usage(format!("--classes {k}: need at least 2")));
                 }
-                (_, Some(k)) if args.samples.is_some_and(|n| n < k) => {
-                    return Err(CliError::usage(format!(
-                        "--samples {}: fewer examples than --classes {k}",
-                        args.samples.unwrap_or(0)
-                    )));
+                (_, Some(k)) if samples < k => {
+                    return Err(CliError::usage(match args.samples {
+                        Some(n) => format!("--samples {n}: fewer examples than --classes {k}"),
+                        None => format!(
+                            "--classes {k}: more classes than the {samples} examples generated \
+                             (set --samples)"
+                        ),
+                    }));
                 }
                 _ => {}
             }
@@ -287,9 +357,17 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
                     )));
                 }
             }
+            if name.trim().is_empty() {
+                return Err(CliError::usage(
+                    "--data '': an empty name (expected moons, circles, blobs, spiral or a CSV file)",
+                ));
+            }
             let path = Path::new(name);
-            let d = data::load_csv(path, args.label_column.as_deref())
-                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            let d = data::load_csv(path, args.label_column.as_deref()).map_err(|e| match e {
+                // The message names the file already.
+                DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
+                _ => CliError::usage(format!("{}: {e}", path.display())),
+            })?;
             let what = format!("{} ({} examples)", path.display(), d.len());
             Ok((d, what))
         }
@@ -304,32 +382,64 @@ fn check_outputs(args: &TrainOpts, data: &Dataset) -> Result<(), CliError> {
             .map(str::to_ascii_lowercase)
             .unwrap_or_default()
     };
-    if let Some(p) = &args.save {
-        if !matches!(ext(p).as_str(), "json" | "safetensors") {
+    if let Some(p) = &args.save
+        && !matches!(ext(p).as_str(), "json" | "safetensors")
+    {
+        return Err(CliError::usage(format!(
+            "--save {}: the file must end in .json (model file) or .safetensors (weights)",
+            p.display()
+        )));
+    }
+    for (flag, path) in [("--plot", &args.plot), ("--loss-plot", &args.loss_plot)] {
+        if let Some(p) = path
+            && !matches!(ext(p).as_str(), "svg" | "png")
+        {
             return Err(CliError::usage(format!(
-                "--save {}: the file must end in .json (model file) or .safetensors (weights)",
+                "{flag} {}: the picture must end in .svg or .png",
                 p.display()
             )));
         }
     }
-    for (flag, path) in [("--plot", &args.plot), ("--loss-plot", &args.loss_plot)] {
+    for (flag, path) in [
+        ("--save", &args.save),
+        ("--plot", &args.plot),
+        ("--loss-plot", &args.loss_plot),
+    ] {
         if let Some(p) = path {
-            if !matches!(ext(p).as_str(), "svg" | "png") {
-                return Err(CliError::usage(format!(
-                    "{flag} {}: the picture must end in .svg or .png",
-                    p.display()
-                )));
-            }
+            check_writable_place(flag, p)?;
         }
     }
-    if let Some(p) = &args.plot {
-        if data.n_features() != 2 {
-            return Err(CliError::usage(format!(
-                "--plot {}: a decision boundary needs 2-D data, but the data has {} features",
-                p.display(),
-                data.n_features()
-            )));
-        }
+    if let Some(p) = &args.plot
+        && data.n_features() != 2
+    {
+        return Err(CliError::usage(format!(
+            "--plot {}: a decision boundary needs 2-D data, but the data has {} features",
+            p.display(),
+            data.n_features()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `path` names a file in an existing directory (usage error naming `flag`);
+/// whether the write itself succeeds is known only after training (exit status 1 then).
+fn check_writable_place(flag: &str, path: &Path) -> Result<(), CliError> {
+    if path.is_dir() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: is a directory (expected a file name)",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
     }
     Ok(())
 }
@@ -369,12 +479,13 @@ impl Progress {
         }
     }
 
-    fn step(&self, s: &StepInfo) {
+    /// Shows step `s`; a failed write to stdout is returned (the bar ignores its own).
+    fn step(&self, s: &StepInfo) -> Result<(), CliError> {
         let msg = format!("loss {:.6} accuracy {:.1}%", s.loss, 100.0 * s.accuracy);
         if let Some(bar) = &self.bar {
             bar.set_position(s.step as u64);
             bar.set_message(msg);
-        } else if s.step % self.every == 0 || s.step == s.steps || s.step == 1 {
+        } else if s.step.is_multiple_of(self.every) || s.step == s.steps || s.step == 1 {
             let line = format!(
                 "step {:>width$}/{} {msg}",
                 s.step,
@@ -384,9 +495,10 @@ impl Progress {
             if self.to_stderr {
                 eprintln!("{line}");
             } else {
-                println!("{line}");
+                outln!("{line}")?;
             }
         }
+        Ok(())
     }
 
     fn finish(&self) {
@@ -406,6 +518,11 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = config(args)?;
     let (data, what) = load_data(args)?;
     check_outputs(args, &data)?;
+    // The network's size, before any weight is allocated (saturated at usize::MAX).
+    let mut sizes = cfg.hidden.clone();
+    sizes.push(cfg.loss.outputs(data.n_classes()));
+    let count = MlpSpec::new(data.n_features(), &sizes, cfg.activation).num_parameters();
+    check_parameters(&args.layers, (count < usize::MAX).then_some(count), false)?;
     let spec = cfg.architecture(&data).map_err(|e| {
         let hint = match &e {
             TrainError::Data(DataError::Classes { found, .. }) if found.len() > 2 => {
@@ -426,6 +543,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             ..train_error(e)
         }
     })?;
+
     let sizes: Vec<String> = std::iter::once(spec.nin)
         .chain(spec.layers.iter().map(|l| l.nout))
         .map(|n| n.to_string())
@@ -437,9 +555,9 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         cfg.activation,
         cfg.loss,
         cfg.optimizer,
-        cfg.lr,
+        short_number(cfg.lr),
         cfg.schedule,
-        cfg.l2,
+        short_number(cfg.l2),
         cfg.steps,
         match cfg.batch_size {
             Some(b) if b < data.len() => format!(", batch {b}"),
@@ -449,46 +567,55 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if args.json {
         eprintln!("{header}");
     } else {
-        println!("{header}");
+        outln!("{header}")?;
     }
     let progress = Progress::new(cfg.steps, args.json);
-    let result = train(&data, &cfg, |s| progress.step(s));
+    let mut write_error = None;
+    let result = train_until(&data, &cfg, |s| match progress.step(s) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            write_error = Some(e);
+            ControlFlow::Break(())
+        }
+    });
     progress.finish();
+    if let Some(e) = write_error {
+        return Err(e); // stdout is gone or full: stop training rather than run blind
+    }
     let report = result.map_err(train_error)?;
     write_outputs(args, &data, &report)?;
 
     if args.json {
         // Written by hand to keep the documented key order.
         let num = |x: f64| serde_json::Value::from(x).to_string();
-        println!(
+        outln!(
             "{{\"steps\": {}, \"loss\": {}, \"accuracy\": {}, \"seconds\": {}}}",
             report.steps,
             num(report.loss),
             num(report.accuracy),
             num((report.seconds * 1e6).round() / 1e6) // microseconds
-        );
+        )?;
     } else {
         let right = (report.accuracy * data.len() as f64).round() as usize;
-        println!(
+        outln!(
             "done in {:.3} s ({:.2} ms/step): loss {:.6}, training accuracy {:.1}% ({right}/{})",
             report.seconds,
             1e3 * report.seconds / report.steps as f64,
             report.loss,
             100.0 * report.accuracy,
             data.len()
-        );
+        )?;
         for (flag, path) in [
             ("model", &args.save),
             ("decision boundary", &args.plot),
             ("loss curves", &args.loss_plot),
         ] {
             if let Some(p) = path {
-                println!("wrote {flag} to {}", p.display());
+                outln!("wrote {flag} to {}", p.display())?;
             }
         }
     }
-    let _ = std::io::stdout().flush();
-    Ok(())
+    super::flush_stdout()
 }
 
 /// Training errors: bad input exits 2, a diverging loss 1.

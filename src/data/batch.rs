@@ -25,7 +25,8 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Batches of `size` over `n` examples, shuffled by `seed`.
+    /// Batches of `size` over `n` examples, shuffled by `seed` (its ChaCha stream
+    /// [`SeededRng::BATCH_STREAM`], independent of the weights' and the data's).
     ///
     /// Panics if `n == 0` or `size == 0` (there would be no batch to give).
     pub fn new(n: usize, size: usize, seed: u64) -> Self {
@@ -35,7 +36,7 @@ impl Batches {
             order: (0..n).collect(),
             size: size.min(n),
             pos: n, // start a fresh epoch on the first call
-            rng: SeededRng::new(seed),
+            rng: SeededRng::with_stream(seed, SeededRng::BATCH_STREAM),
         }
     }
 

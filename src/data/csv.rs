@@ -4,32 +4,51 @@
 //! `#` are skipped; fields are trimmed and may be wrapped in double quotes (no commas inside
 //! quotes). The first row is a header when none of its fields is a number. Features are
 //! numeric; the label is the last column unless a column is named. Labels are class names:
-//! any text, each distinct one a class.
+//! any text, each distinct one a class; if all are numbers, each distinct value is a class
+//! (`1` and `1.0` are one). A leading UTF-8 byte-order mark is ignored; a file that is not
+//! UTF-8 is an error naming the line. One reader (`Table`) does all of this for
+//! [`parse_csv`], [`parse_features`] and [`csv_header`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{DataError, Dataset};
 
-/// Reads the CSV file at `path` (see [`parse_csv`]).
+/// Reads the text of the file at `path` for [`parse_csv`] or [`parse_features`].
 ///
-/// Errors: [`DataError::Io`] if the file cannot be read, else as [`parse_csv`].
-pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::Io {
+/// Errors: [`DataError::Io`] if the file cannot be read, [`DataError::NotUtf8`] (naming the
+/// line of the first bad byte) if it is not UTF-8.
+pub fn read_csv_text(path: &Path) -> Result<String, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    parse_csv(&text, label_column)
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        DataError::NotUtf8 {
+            line: 1 + good.iter().filter(|&&b| b == b'\n').count(),
+        }
+    })
+}
+
+/// Reads the CSV file at `path` (see [`read_csv_text`] and [`parse_csv`]).
+///
+/// Errors: [`DataError::Io`], [`DataError::NotUtf8`], else as [`parse_csv`].
+pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
+    parse_csv(&read_csv_text(path)?, label_column)
 }
 
 /// Parses CSV text into a [`Dataset`].
 ///
 /// `label_column` names the header column that holds the labels (the file must then have a
 /// header); by default the label is the last column. Every other column is a feature and must
-/// be a finite number.
+/// be a finite number. A leading byte-order mark is ignored.
 ///
-/// Classes are numbered in the order of their labels: numerically if every label is a number
-/// (so `-1` is class 0 and `1` class 1), otherwise alphabetically.
+/// Labels are class names. If every label is a number, labels of the same value are one
+/// class (`1`, `1.0` and `+1` are the same), named by the label's text where it first
+/// appears in the file (so micrograd's `-1`/`1` stay as written), and classes are numbered
+/// by value (`-1` is class 0, `1` class 1); otherwise each distinct text is a class, numbered
+/// alphabetically.
 ///
 /// Errors name the line (and column) at fault: [`DataError::Empty`], [`DataError::NoRows`],
 /// [`DataError::Ragged`], [`DataError::TooFewColumns`], [`DataError::NotNumeric`],
@@ -44,20 +63,16 @@ pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, Data
 /// assert_eq!(d.class_names, ["no", "yes"]);
 /// assert_eq!(d.classes, [1, 0]);
 ///
+/// let d = parse_csv("x,y\n1,1\n2,-1\n3,1.0\n", None).unwrap();
+/// assert_eq!((d.class_names, d.classes), (vec!["-1".to_string(), "1".to_string()], vec![1, 0, 1]));
+///
 /// let e = parse_csv("a,b,label\n1,2,yes\n3,x,no\n", None).unwrap_err();
 /// assert_eq!(e.to_string(), "line 3, column 2 (\"b\"): \"x\" is not a number (features must be numeric)");
 /// ```
 pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, DataError> {
-    let all: Vec<(usize, Vec<String>)> = records(text).collect();
-    let Some((_, first)) = all.first() else {
-        return Err(DataError::Empty);
-    };
-    let width = first.len();
-    let header = first
-        .iter()
-        .all(|f| number(f).is_none())
-        .then(|| first.clone());
-    let label_at = match (label_column, &header) {
+    let table = Table::read(text)?;
+    let width = table.width;
+    let label_at = match (label_column, &table.header) {
         (None, _) => width.saturating_sub(1),
         (Some(name), None) => {
             return Err(DataError::LabelColumnNeedsHeader {
@@ -78,58 +93,23 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
     }
     let feature_names: Vec<String> = (0..width)
         .filter(|&j| j != label_at)
-        .map(|j| match &header {
-            Some(h) if !h[j].is_empty() => h[j].clone(),
-            _ => format!("x{}", if j < label_at { j } else { j - 1 }),
-        })
+        .map(|j| table.name(j, if j < label_at { j } else { j - 1 }))
         .collect();
-    let data_rows = &all[usize::from(header.is_some())..];
-    if data_rows.is_empty() {
-        return Err(DataError::NoRows);
-    }
-
-    let mut features = Vec::with_capacity(data_rows.len());
-    let mut labels = Vec::with_capacity(data_rows.len());
-    for (line, fields) in data_rows {
-        let line = *line;
-        if fields.len() != width {
-            return Err(DataError::Ragged {
-                line,
-                expected: width,
-                found: fields.len(),
-            });
-        }
-        let mut row = Vec::with_capacity(width - 1);
-        for (j, field) in fields.iter().enumerate() {
-            if j == label_at {
-                continue;
-            }
-            let x = number(field).ok_or_else(|| DataError::NotNumeric {
-                line,
-                column: j + 1,
-                name: header.as_ref().map(|h| h[j].clone()),
-                text: field.clone(),
-            })?;
-            row.push(x);
-        }
+    let rows = table.data_rows()?;
+    let mut features = Vec::new(); // grows with the rows read: no capacity from the input
+    let mut labels = Vec::new();
+    for (line, fields) in rows {
+        features.push(table.numbers(*line, fields, Some(label_at))?);
         let label = fields[label_at].clone();
         if label.is_empty() {
             return Err(DataError::EmptyLabel {
-                line,
+                line: *line,
                 column: label_at + 1,
             });
         }
-        features.push(row);
         labels.push(label);
     }
-
-    let class_names = class_order(&labels);
-    let index: BTreeMap<&str, usize> = class_names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    let classes = labels.iter().map(|l| index[l.as_str()]).collect();
+    let (class_names, classes) = classes_of(&labels);
     Ok(Dataset {
         features,
         classes,
@@ -151,63 +131,140 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
 /// assert_eq!(names, ["a", "b"]);
 /// ```
 pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
-    let all: Vec<(usize, Vec<String>)> = records(text).collect();
-    let Some((_, first)) = all.first() else {
-        return Err(DataError::Empty);
-    };
-    let width = first.len();
-    let header = first
+    let table = Table::read(text)?;
+    let names = (0..table.width).map(|j| table.name(j, j)).collect();
+    let rows = table
+        .data_rows()?
         .iter()
-        .all(|f| number(f).is_none())
-        .then(|| first.clone());
-    let names = (0..width)
-        .map(|j| match &header {
-            Some(h) if !h[j].is_empty() => h[j].clone(),
-            _ => format!("x{j}"),
-        })
-        .collect();
-    let data_rows = &all[usize::from(header.is_some())..];
-    if data_rows.is_empty() {
-        return Err(DataError::NoRows);
-    }
-    let mut rows = Vec::with_capacity(data_rows.len());
-    for (line, fields) in data_rows {
-        if fields.len() != width {
-            return Err(DataError::Ragged {
-                line: *line,
-                expected: width,
-                found: fields.len(),
-            });
-        }
-        let row = fields
-            .iter()
-            .enumerate()
-            .map(|(j, field)| {
-                number(field).ok_or_else(|| DataError::NotNumeric {
-                    line: *line,
-                    column: j + 1,
-                    name: header.as_ref().map(|h| h[j].clone()),
-                    text: field.clone(),
-                })
-            })
-            .collect::<Result<Vec<f64>, DataError>>()?;
-        rows.push(row);
-    }
+        .map(|(line, fields)| table.numbers(*line, fields, None))
+        .collect::<Result<Vec<Vec<f64>>, DataError>>()?;
     Ok((rows, names))
 }
 
-/// The distinct labels, sorted numerically if all are numbers, else as text.
-fn class_order(labels: &[String]) -> Vec<String> {
-    let mut distinct: Vec<String> = labels.to_vec();
-    distinct.sort();
-    distinct.dedup();
-    if distinct.iter().all(|l| number(l).is_some()) {
-        distinct.sort_by(|a, b| {
-            let (x, y) = (number(a).unwrap_or(0.0), number(b).unwrap_or(0.0));
-            x.total_cmp(&y).then_with(|| a.cmp(b))
-        });
+/// The header row of CSV text, if it has one (its first row, when none of its fields is a
+/// number); `None` for a file without a header or without rows.
+///
+/// ```
+/// use micrograd::data::csv_header;
+/// assert_eq!(csv_header("b,a,y\n1,2,3\n").unwrap(), ["b", "a", "y"]);
+/// assert_eq!(csv_header("1,2,3\n"), None);
+/// ```
+pub fn csv_header(text: &str) -> Option<Vec<String>> {
+    Table::read(text).ok()?.header
+}
+
+/// The records of CSV text: the header (if any), the width (the first row's fields) and
+/// every record as `(line, fields)`, the header included. The one reader behind
+/// [`parse_csv`], [`parse_features`] and [`csv_header`].
+struct Table {
+    header: Option<Vec<String>>,
+    width: usize,
+    records: Vec<(usize, Vec<String>)>,
+}
+
+impl Table {
+    /// Splits `text` into records; errors with [`DataError::Empty`] if there are none.
+    fn read(text: &str) -> Result<Table, DataError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let records: Vec<(usize, Vec<String>)> = records(text).collect();
+        let Some((_, first)) = records.first() else {
+            return Err(DataError::Empty);
+        };
+        let header = first
+            .iter()
+            .all(|f| number(f).is_none())
+            .then(|| first.clone());
+        Ok(Table {
+            header,
+            width: first.len(),
+            records,
+        })
     }
-    distinct
+
+    /// The name of column `j`: the header's, or `x{index}` without one (or if it is empty).
+    fn name(&self, j: usize, index: usize) -> String {
+        match &self.header {
+            Some(h) if !h[j].is_empty() => h[j].clone(),
+            _ => format!("x{index}"),
+        }
+    }
+
+    /// The records after the header; [`DataError::NoRows`] if there are none.
+    fn data_rows(&self) -> Result<&[(usize, Vec<String>)], DataError> {
+        let rows = &self.records[usize::from(self.header.is_some())..];
+        if rows.is_empty() {
+            return Err(DataError::NoRows);
+        }
+        Ok(rows)
+    }
+
+    /// The numbers of a row's fields, but the one at `skip`; errors with
+    /// [`DataError::Ragged`] or [`DataError::NotNumeric`], naming the line and column.
+    fn numbers(
+        &self,
+        line: usize,
+        fields: &[String],
+        skip: Option<usize>,
+    ) -> Result<Vec<f64>, DataError> {
+        if fields.len() != self.width {
+            return Err(DataError::Ragged {
+                line,
+                expected: self.width,
+                found: fields.len(),
+            });
+        }
+        fields
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| Some(*j) != skip)
+            .map(|(j, field)| {
+                number(field).ok_or_else(|| DataError::NotNumeric {
+                    line,
+                    column: j + 1,
+                    name: self.header.as_ref().map(|h| h[j].clone()),
+                    text: field.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The classes of the labels: their names in class-id order, and each label's class id.
+/// All numbers: one class per value (named by its first text), by value; else one class per
+/// text, alphabetically.
+fn classes_of(labels: &[String]) -> (Vec<String>, Vec<usize>) {
+    let values: Option<Vec<f64>> = labels.iter().map(|l| number(l)).collect();
+    match values {
+        Some(values) => {
+            // `+ 0.0` makes -0 and 0 one value.
+            let key = |x: f64| (x + 0.0).to_bits();
+            let mut first: BTreeMap<u64, (f64, &str)> = BTreeMap::new();
+            for (&x, l) in values.iter().zip(labels) {
+                first.entry(key(x)).or_insert((x + 0.0, l));
+            }
+            let mut distinct: Vec<(f64, &str)> = first.into_values().collect();
+            distinct.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let id: BTreeMap<u64, usize> = distinct
+                .iter()
+                .enumerate()
+                .map(|(i, (x, _))| (key(*x), i))
+                .collect();
+            let names = distinct.iter().map(|(_, l)| l.to_string()).collect();
+            (names, values.iter().map(|&x| id[&key(x)]).collect())
+        }
+        None => {
+            let mut names: Vec<String> = labels.to_vec();
+            names.sort();
+            names.dedup();
+            let id: BTreeMap<&str, usize> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i))
+                .collect();
+            let classes = labels.iter().map(|l| id[l.as_str()]).collect();
+            (names, classes)
+        }
+    }
 }
 
 /// A field as a finite number, if it is one.
@@ -264,6 +321,20 @@ mod tests {
         .unwrap();
         assert_eq!(d.features, [[1.5], [2.0]]);
         assert_eq!(d.class_names, ["a", "b"]);
+    }
+
+    #[test]
+    fn numeric_labels_of_one_value_are_one_class() {
+        let d = parse_csv("1,1\n2,1.0\n3,-1\n4,+1\n5,-0\n6,0\n", None).unwrap();
+        assert_eq!(d.class_names, ["-1", "-0", "1"]);
+        assert_eq!(d.classes, [2, 2, 0, 2, 1, 1]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let d = parse_csv("\u{feff}a,b,y\n1,2,p\n", None).unwrap();
+        assert_eq!(d.feature_names, ["a", "b"]);
+        assert_eq!(parse_features("\u{feff}1,2\n").unwrap().0, [[1.0, 2.0]]);
     }
 
     #[test]

@@ -14,6 +14,11 @@ pub enum DataError {
         /// The operating system's message.
         message: String,
     },
+    /// The file is not UTF-8 text.
+    NotUtf8 {
+        /// The line of the first byte that is not UTF-8.
+        line: usize,
+    },
     /// The file has no rows at all (or only blank lines).
     Empty,
     /// The file has a header row but no data rows.
@@ -82,6 +87,10 @@ impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DataError::Io { path, message } => write!(f, "cannot read {path}: {message}"),
+            DataError::NotUtf8 { line } => write!(
+                f,
+                "line {line}: the text is not UTF-8 (save the file as UTF-8 text)"
+            ),
             DataError::Empty => write!(f, "the file is empty (no rows)"),
             DataError::NoRows => write!(f, "the file has a header row but no data rows"),
             DataError::Ragged {

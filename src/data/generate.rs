@@ -1,6 +1,8 @@
 //! Seeded toy data sets in two dimensions, as in micrograd's demo and CS231n.
 //!
-//! Every generator is deterministic per seed (the same numbers on every machine) and
+//! Every generator is deterministic per seed (the same numbers on every machine; drawn from
+//! ChaCha stream [`SeededRng::DATA_STREAM`] of the seed, so the same seed's weights, on
+//! stream 0, are not the same numbers) and
 //! spreads the samples evenly over the classes (the first classes get one more when the
 //! count does not divide). Classes are named `"0"`, `"1"`, ...; rows come class by class.
 
@@ -38,8 +40,8 @@ fn named(features: Vec<Vec<f64>>, classes: Vec<usize>, k: usize) -> Dataset {
 /// assert_eq!(d, micrograd::data::moons(100, 0.1, 42));
 /// ```
 pub fn moons(samples: usize, noise: f64, seed: u64) -> Dataset {
-    let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let mut rng = SeededRng::with_stream(seed, SeededRng::DATA_STREAM);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for c in 0..2 {
         for t in linspace(0.0, PI, share(samples, 2, c)) {
             let (x, y) = if c == 0 {
@@ -63,8 +65,8 @@ pub fn moons(samples: usize, noise: f64, seed: u64) -> Dataset {
 /// assert_eq!(d.class_counts(), [51, 50]);
 /// ```
 pub fn circles(samples: usize, noise: f64, seed: u64) -> Dataset {
-    let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let mut rng = SeededRng::with_stream(seed, SeededRng::DATA_STREAM);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for (c, radius) in [1.0, 0.5].into_iter().enumerate() {
         let m = share(samples, 2, c);
         for i in 0..m {
@@ -90,8 +92,8 @@ pub fn circles(samples: usize, noise: f64, seed: u64) -> Dataset {
 /// ```
 pub fn blobs(samples: usize, classes: usize, spread: f64, seed: u64) -> Dataset {
     assert!(classes > 0, "data::blobs: classes must be at least 1");
-    let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let mut rng = SeededRng::with_stream(seed, SeededRng::DATA_STREAM);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for c in 0..classes {
         let angle = 2.0 * PI * c as f64 / classes as f64;
         let (cx, cy) = (4.0 * angle.cos(), 4.0 * angle.sin());
@@ -116,8 +118,8 @@ pub fn blobs(samples: usize, classes: usize, spread: f64, seed: u64) -> Dataset 
 /// ```
 pub fn spiral(samples: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
     assert!(classes > 0, "data::spiral: classes must be at least 1");
-    let mut rng = SeededRng::new(seed);
-    let (mut xs, mut ys) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let mut rng = SeededRng::with_stream(seed, SeededRng::DATA_STREAM);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new()); // grow: `samples` is unchecked input
     for c in 0..classes {
         let m = share(samples, classes, c);
         let start = 4.0 * c as f64;

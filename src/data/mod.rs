@@ -23,10 +23,11 @@ mod generate;
 mod rng;
 
 pub use batch::Batches;
-pub use csv::{load_csv, parse_csv, parse_features};
+pub use csv::{csv_header, load_csv, parse_csv, parse_features, read_csv_text};
 pub use error::DataError;
 pub use generate::{blobs, circles, moons, spiral};
 pub use rng::SeededRng;
+pub(crate) use rng::unit_from_bits;
 
 /// The 100 moons of micrograd's `demo.ipynb` (`make_moons(n_samples=100, noise=0.1)` with
 /// seed 1337), labels -1/+1, as shipped in `data/moons_100_seed1337.csv`.

@@ -13,21 +13,35 @@ pub struct SeededRng {
 }
 
 impl SeededRng {
-    /// A source seeded with `seed`.
+    /// A source seeded with `seed` (ChaCha stream 0, the one [`crate::nn::MLP::init`] draws
+    /// its weights from).
     pub fn new(seed: u64) -> Self {
-        SeededRng {
-            inner: ChaCha8Rng::seed_from_u64(seed),
-        }
+        SeededRng::with_stream(seed, 0)
     }
+
+    /// A source seeded with `seed` on ChaCha stream `stream`: the streams of one seed are
+    /// independent, so the uses of one `--seed` do not share numbers. The library's streams:
+    /// 0 for initial weights, [`SeededRng::DATA_STREAM`] for generated data,
+    /// [`SeededRng::BATCH_STREAM`] for the batch order.
+    pub fn with_stream(seed: u64, stream: u64) -> Self {
+        let mut inner = ChaCha8Rng::seed_from_u64(seed);
+        inner.set_stream(stream);
+        SeededRng { inner }
+    }
+
+    /// The stream of the data generators ([`crate::data::moons`], ...).
+    pub const DATA_STREAM: u64 = 1;
+    /// The stream of the mini-batch order ([`crate::data::Batches`]).
+    pub const BATCH_STREAM: u64 = 2;
 
     /// The next raw 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }
 
-    /// A uniform number in `[0, 1)` with 53 random bits.
+    /// A uniform number in `[0, 1)` with 53 random bits: the top 53 of `next_u64()`, over 2^53.
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        unit_from_bits(self.next_u64())
     }
 
     /// A standard normal number (mean 0, deviation 1), by the Box–Muller transform.
@@ -52,6 +66,12 @@ impl SeededRng {
             items.swap(i, j);
         }
     }
+}
+
+/// The uniform number in `[0, 1)` made of the top 53 of 64 random bits: the one conversion
+/// from bits to numbers in the library (data, batches and initial weights).
+pub(crate) fn unit_from_bits(bits: u64) -> f64 {
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

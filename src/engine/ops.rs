@@ -201,12 +201,12 @@ ops! {
     Div "/" Binary
         forward |a, b| a / b,
         partials |a, b, y| (1.0 / b, -a / (b * b));
-    /// `a ** b` with a Value exponent; `d/db a^b = a^b ln a` (taken as 0 where `a == 0` and
-    /// `b >= 0`, as PyTorch does, instead of `0 * -inf`).
+    /// `a ** b` with a Value exponent; `d/db a^b = a^b ln a`. As in PyTorch, `d/da` is 0 where
+    /// `b == 0` and `d/db` is 0 where `a == 0` and `b >= 0` (instead of `0 * inf` = NaN).
     Pow "**" Binary
         forward |a, b| a.powf(b),
         partials |a, b, y| (
-            b * a.powf(b - 1.0),
+            if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) },
             if a == 0.0 && b >= 0.0 { 0.0 } else { y * a.ln() }
         );
     /// `a + c` for a constant `c`
@@ -233,14 +233,14 @@ ops! {
     ConstDiv "/" WithConst
         forward |a, c| c / a,
         partials |a, c, y| (-c / (a * a), 0.0);
-    /// `a ** c` for a constant exponent `c`
+    /// `a ** c` for a constant exponent `c` (derivative 0 where `c == 0`, as PyTorch)
     PowConst "**" WithConst
         forward |a, c| a.powf(c),
-        partials |a, c, y| (c * a.powf(c - 1.0), 0.0);
-    /// `c ** a` for a constant base `c`
+        partials |a, c, y| (if c == 0.0 { 0.0 } else { c * a.powf(c - 1.0) }, 0.0);
+    /// `c ** a` for a constant base `c` (derivative 0 where `c == 0` and `a >= 0`, as PyTorch)
     ConstPow "**" WithConst
         forward |a, c| c.powf(a),
-        partials |a, c, y| (y * c.ln(), 0.0);
+        partials |a, c, y| (if c == 0.0 && a >= 0.0 { 0.0 } else { y * c.ln() }, 0.0);
     /// `-a`
     Neg "neg" Unary
         forward |a, b| -a,
@@ -257,9 +257,10 @@ ops! {
     Tanh "tanh" Unary
         forward |a, b| tanh(a),
         partials |a, b, y| (1.0 - y * y, 0.0);
-    /// `max(a, 0)`; the derivative at exactly 0 is 0, as in PyTorch and micrograd
+    /// `max(a, 0)`; the derivative at exactly 0 is 0, as in PyTorch and micrograd; NaN stays
+    /// NaN (as PyTorch), so a diverging model is not hidden
     Relu "relu" Unary
-        forward |a, b| if a > 0.0 { a } else { 0.0 },
+        forward |a, b| if a <= 0.0 { 0.0 } else { a },
         partials |a, b, y| (if a > 0.0 { 1.0 } else { 0.0 }, 0.0);
     /// logistic sigmoid `1 / (1 + e^-a)`, computed without overflow for large `|a|`
     Sigmoid "sigmoid" Unary

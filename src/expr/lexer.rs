@@ -219,6 +219,13 @@ fn number(src: &str, start: usize) -> Result<(f64, usize), ParseError> {
     let text = &src[start..end];
     let value = if bad { None } else { text.parse::<f64>().ok() };
     match value {
+        // Rust reads `1e999` as infinity: an overflow, not a number of the language.
+        Some(v) if v.is_infinite() => Err(ParseError::new(
+            src,
+            Span::new(start, end),
+            ErrorKind::Syntax,
+            format!("number is too large: '{text}' (the largest is about 1.8e308)"),
+        )),
         Some(v) => Ok((v, end)),
         None => Err(ParseError::new(
             src,
@@ -262,6 +269,22 @@ mod tests {
             assert!(e.message().starts_with("malformed number"), "{src}: {e}");
             assert_eq!(e.column(), col, "{src}");
         }
+    }
+
+    #[test]
+    fn overflowing_numbers_are_errors() {
+        let e = tokenize("x = 2 *\n  1e999").unwrap_err();
+        assert_eq!((e.line(), e.column()), (2, 3));
+        assert_eq!(
+            e.message(),
+            "number is too large: '1e999' (the largest is about 1.8e308)"
+        );
+        assert!(matches!(e.kind(), ErrorKind::Syntax));
+        // Underflow is a number: 0.
+        assert_eq!(
+            kinds("1e-999"),
+            vec![TokenKind::Number(0.0), TokenKind::End]
+        );
     }
 
     #[test]

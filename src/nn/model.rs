@@ -29,7 +29,10 @@ use super::mlp::{MLP, MlpSpec};
 
 mod safetensors;
 
-pub use safetensors::{load_safetensors, safetensors_bytes, save_safetensors};
+pub use safetensors::{
+    load_safetensors, load_safetensors_with_meta, safetensors_bytes, safetensors_bytes_with_meta,
+    save_safetensors, save_safetensors_with_meta,
+};
 
 /// The `format` tag of a model file.
 pub const FORMAT: &str = "micrograd-mlp";
@@ -224,6 +227,11 @@ pub fn to_json_string(mlp: &MLP) -> String {
 /// version, a missing or malformed field, an unusable architecture, a weight count that does
 /// not match the architecture.
 pub fn from_json_str_with_meta(s: &str) -> Result<(MLP, Option<serde_json::Value>), ModelError> {
+    if s.trim().is_empty() {
+        return Err(ModelError::new(ModelErrorKind::NotAModel(
+            "the file is empty".into(),
+        )));
+    }
     let json: serde_json::Value = serde_json::from_str(s).map_err(|e| {
         ModelError::new(ModelErrorKind::Json {
             line: e.line(),

@@ -130,8 +130,7 @@ impl FromStr for Activation {
 
 /// A uniform number in `[-1, 1)` from 53 random bits (the same on every machine).
 pub(crate) fn uniform_pm1(rng: &mut ChaCha8Rng) -> f64 {
-    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
-    2.0 * u - 1.0
+    2.0 * crate::data::unit_from_bits(rng.next_u64()) - 1.0
 }
 
 /// One neuron: `act(w · x + b)`.

@@ -33,16 +33,28 @@ const ARCH_KEY: &str = "micrograd_architecture";
 /// assert_eq!(bytes.len(), 8 + n + 337 * 8);
 /// ```
 pub fn safetensors_bytes(mlp: &MLP) -> Vec<u8> {
+    safetensors_bytes_with_meta(mlp, &BTreeMap::new())
+}
+
+/// As [`safetensors_bytes`], with more `__metadata__` strings (e.g. the class names of a
+/// classifier, JSON-encoded). The keys `format` and `micrograd_architecture` are the
+/// library's: `extra` cannot replace them.
+pub fn safetensors_bytes_with_meta(mlp: &MLP, extra: &BTreeMap<String, String>) -> Vec<u8> {
     let spec = mlp.spec();
     let weights = mlp.weights();
     let mut header = Map::new();
-    header.insert(
-        "__metadata__".into(),
-        json!({
-            "format": "pt",
-            ARCH_KEY: serde_json::to_string(&spec).expect("a spec serializes"),
-        }),
+    let mut meta: Map<String, Json> = extra
+        .iter()
+        .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
+        .collect();
+    meta.insert("format".into(), "pt".into());
+    meta.insert(
+        ARCH_KEY.into(),
+        serde_json::to_string(&spec)
+            .expect("a spec serializes")
+            .into(),
     );
+    header.insert("__metadata__".into(), Json::Object(meta));
     // Reorder the per-neuron parameters [w.., b] into [weight matrix][bias vector] per layer.
     let mut data: Vec<f64> = Vec::with_capacity(weights.len());
     let mut offset = 0usize; // in parameters
@@ -71,7 +83,7 @@ pub fn safetensors_bytes(mlp: &MLP) -> Vec<u8> {
         nin = rows;
     }
     let mut head = serde_json::to_vec(&Json::Object(header)).expect("a header serializes");
-    while head.len() % 8 != 0 {
+    while !head.len().is_multiple_of(8) {
         head.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + head.len() + data.len() * 8);
@@ -86,8 +98,18 @@ pub fn safetensors_bytes(mlp: &MLP) -> Vec<u8> {
 /// Writes the model's weights to `path` in the safetensors format, under PyTorch's
 /// `nn.Sequential` names; errors name the file.
 pub fn save_safetensors(path: impl AsRef<Path>, mlp: &MLP) -> Result<(), ModelError> {
+    save_safetensors_with_meta(path, mlp, &BTreeMap::new())
+}
+
+/// As [`save_safetensors`], with more `__metadata__` strings (see
+/// [`safetensors_bytes_with_meta`]).
+pub fn save_safetensors_with_meta(
+    path: impl AsRef<Path>,
+    mlp: &MLP,
+    extra: &BTreeMap<String, String>,
+) -> Result<(), ModelError> {
     let path = path.as_ref();
-    std::fs::write(path, safetensors_bytes(mlp))
+    std::fs::write(path, safetensors_bytes_with_meta(mlp, extra))
         .map_err(|e| ModelError::new(ModelErrorKind::Io(e)).in_file(path))
 }
 
@@ -170,14 +192,24 @@ fn parse(bytes: &[u8]) -> Result<Parsed, ModelError> {
 /// Reads a model written by [`save_safetensors`] (its architecture is in the metadata).
 /// Errors name the file and what is wrong.
 pub fn load_safetensors(path: impl AsRef<Path>) -> Result<MLP, ModelError> {
+    load_safetensors_with_meta(path).map(|(m, _)| m)
+}
+
+/// Reads a model written by [`save_safetensors_with_meta`] and every `__metadata__` string
+/// (the library's `format` and `micrograd_architecture` included). Errors name the file.
+pub fn load_safetensors_with_meta(
+    path: impl AsRef<Path>,
+) -> Result<(MLP, BTreeMap<String, String>), ModelError> {
     let path = path.as_ref();
     let bytes =
         std::fs::read(path).map_err(|e| ModelError::new(ModelErrorKind::Io(e)).in_file(path))?;
     from_safetensors_bytes(&bytes).map_err(|e| e.in_file(path))
 }
 
-/// Rebuilds a model from the bytes of [`safetensors_bytes`].
-pub(crate) fn from_safetensors_bytes(bytes: &[u8]) -> Result<MLP, ModelError> {
+/// Rebuilds a model (and reads the metadata) from the bytes of [`safetensors_bytes`].
+pub(crate) fn from_safetensors_bytes(
+    bytes: &[u8],
+) -> Result<(MLP, BTreeMap<String, String>), ModelError> {
     let (meta, tensors) = parse(bytes)?;
     let arch = meta.get(ARCH_KEY).ok_or_else(|| {
         invalid(format!(
@@ -187,7 +219,18 @@ pub(crate) fn from_safetensors_bytes(bytes: &[u8]) -> Result<MLP, ModelError> {
     let spec: MlpSpec = serde_json::from_str(arch)
         .map_err(|e| invalid(format!("`{ARCH_KEY}` is not an architecture: {e}")))?;
     spec.validate()?;
-    let mut weights = Vec::with_capacity(spec.num_parameters());
+    // The declared architecture is untrusted: before allocating for it, check that the file
+    // holds that many numbers (the tensors were read from its bytes, so this bounds the
+    // allocation by the file's size).
+    let needed = spec.num_parameters();
+    let present: usize = tensors.values().map(|(_, d)| d.len()).sum();
+    if needed > present {
+        return Err(invalid(format!(
+            "the architecture in __metadata__ has {needed} parameters, but the file holds only \
+             {present} numbers"
+        )));
+    }
+    let mut weights = Vec::with_capacity(needed);
     let mut nin = spec.nin;
     for (i, layer) in spec.layers.iter().enumerate() {
         let get = |name: String, shape: Vec<usize>| -> Result<&Vec<f64>, ModelError> {
@@ -207,5 +250,5 @@ pub(crate) fn from_safetensors_bytes(bytes: &[u8]) -> Result<MLP, ModelError> {
         }
         nin = layer.nout;
     }
-    MLP::from_spec(&spec, &weights)
+    Ok((MLP::from_spec(&spec, &weights)?, meta))
 }
