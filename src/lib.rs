@@ -48,3 +48,8 @@ pub mod train;
 pub mod viz;
 
 pub use engine::{Tape, Value};
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
