@@ -262,6 +262,26 @@ fn dot_with_released_weights_panics() {
     Value::dot(&w, &x);
 }
 
+/// The weights' liveness is checked in bulk (one epoch, the largest index): a released weight
+/// is still caught when it sits among live ones of another epoch, in either position.
+#[test]
+fn affine_with_one_released_weight_among_live_ones_panics() {
+    let live = Value::new(1.0);
+    let released = {
+        let _s = Tape::scope();
+        Value::new(2.0)
+    };
+    let x = Value::leaves(&[1.0, 2.0]);
+    for w in [[live, released], [released, live]] {
+        let caught = std::panic::catch_unwind(|| Value::affine(&w, &x, live).data());
+        let msg = caught.expect_err("a released weight was read");
+        let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("use of a released Value"), "{msg}");
+    }
+    // Same epoch, all live: no false alarm.
+    assert_eq!(Value::affine(&[live, live], &x, live).data(), 4.0);
+}
+
 /// Handles from several epochs: parameters made before and after a first step stay usable in
 /// later steps, and a node released by a later truncation is refused even though its epoch
 /// is that of live parameters.

@@ -190,6 +190,8 @@ impl TapeData {
 
     /// The check's fast path, from a copy of the tape's epoch fields ([`now`](TapeData::now)):
     /// true if the handle is surely live (false means: ask [`check`](TapeData::check)).
+    /// Monotone in `idx`: if it holds for `(idx, epoch)`, it holds for every smaller index of
+    /// the same epoch (bulk checks test the largest index only).
     #[inline(always)]
     pub(crate) fn surely_live(now: Now, idx: u32, epoch: u32) -> bool {
         epoch == now.epoch
