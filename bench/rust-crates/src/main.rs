@@ -43,10 +43,13 @@ struct Args {
     json: bool,
 }
 
-const USAGE: &str = "usage: micrograd-rust-crates-bench <crate> w1|w2 [--repeat N] [--steps N] [--length N] [--json]
+const USAGE: &str = "\
+usage: micrograd-rust-crates-bench <crate> w1|w2 [--repeat N] [--steps N] [--length N] [--json]
+       micrograd-rust-crates-bench easy-ml w2 --tanh-unary [...]
        micrograd-rust-crates-bench list
 crates: xad-rs, reverse, echidna, easy-ml
-  w1: micrograd's moons step, N x 100 steps timed one by one (--repeat, default 5; --steps, default 100)
+  w1: micrograd's moons step, N x 100 steps timed one by one
+      (--repeat, default 5; --steps, default 100)
   w2: the long chain x = x + 1e-6 * tanh(x) (--length, default 10000000; --repeat, default 1)
       easy-ml has no tanh: composed from exp, or with --tanh-unary by Record::unary";
 
@@ -160,14 +163,18 @@ fn run(a: &Args) -> Result<Json, String> {
 
 fn print_text(out: &Json) {
     let f = |k: &str| out[k].as_f64().unwrap_or(f64::NAN);
+    let s = |k: &str| match &out[k] {
+        Json::String(s) => s.clone(),
+        v => v.to_string(),
+    };
     if let Some(e) = out["error"].as_str() {
-        println!("{} {}: error: {e}", out["impl"], out["workload"]);
+        println!("{} {}: error: {e}", s("impl"), s("workload"));
     } else if out["workload"] == "moons" {
         println!(
             "{} {} W1: {} steps, per step median {:.4} ms (min {:.4}, max {:.4}); loss {:.6} -> {:.6}",
-            out["impl"],
-            out["version"],
-            out["steps"],
+            s("impl"),
+            s("version"),
+            s("steps"),
             f("per_step_ms_median"),
             f("per_step_ms_min"),
             f("per_step_ms_max"),
@@ -176,15 +183,16 @@ fn print_text(out: &Json) {
         );
     } else {
         println!(
-            "{} {} W2 ({} steps, tanh {}): build {:.0} ms + backward {:.0} ms = {:.0} ms, peak RSS {} KiB, x = {:.9}, dx/dx0 = {:.11}",
-            out["impl"],
-            out["version"],
-            out["length"],
-            out["tanh"],
+            "{} {} W2 ({} steps, tanh {}): build {:.0} ms + backward {:.0} ms = {:.0} ms, \
+             peak RSS {} KiB, x = {:.9}, dx/dx0 = {:.11}",
+            s("impl"),
+            s("version"),
+            s("length"),
+            s("tanh"),
             f("build_ms"),
             f("backward_ms"),
             f("total_ms"),
-            out["peak_rss_kib"],
+            s("peak_rss_kib"),
             f("x"),
             f("dx_dx0")
         );
@@ -230,7 +238,9 @@ fn main() -> ExitCode {
                 .find(|(n, _)| *n == a.krate)
                 .map_or("?", |c| c.1);
             let workload = if a.workload == "w1" { "moons" } else { "chain" };
-            let out = json!({"impl": a.krate, "version": version, "workload": workload, "error": format!("panicked: {msg}")});
+            let error = format!("panicked: {msg}");
+            let out =
+                json!({"impl": a.krate, "version": version, "workload": workload, "error": error});
             (out, ExitCode::FAILURE)
         }
     };

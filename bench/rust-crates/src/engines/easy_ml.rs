@@ -5,9 +5,11 @@
 //! constants; backward is `Record::derivatives`, gradients are read with `Derivatives::at`.
 //! The crate has no `max` and no `tanh`: ReLU is a branch on the value (`v` if positive, else
 //! `v * 0.0`) and tanh is composed from `exp`: `tanh(x) = (e - 1) / (e + 1)` with
-//! `e = exp(2x)` (five operations instead of one). Its documented way to add a function, `Record::unary`, returns a
-//! record that borrows its operand (`&self -> Record<'_, T>`), so it cannot feed a loop that
-//! rebinds `x` (nor a `Fn(Record) -> Record`).
+//! `e = exp(2x)` (five operations instead of one). Its documented way to add a function,
+//! `Record::unary` (its own example is tanh), returns a record that borrows its operand
+//! (`&self -> Record<'_, T>`), so it cannot feed a loop that rebinds `x` (nor a
+//! `Fn(Record) -> Record`); `w2_unary` uses it anyway, re-tying the result to the list with
+//! `Record::from_existing` (one operation per tanh, as for the other crates).
 
 use std::time::Instant;
 

@@ -2,8 +2,8 @@
 //! closure API `echidna::grad(f, x)`, which takes a pooled tape (cleared, allocation kept),
 //! makes the inputs, records `f`, runs the reverse sweep and returns the inputs' gradient.
 //! The data points are `f64` constants; the loss value is read inside the closure
-//! (`Scalar::value`). ReLU is `num_traits::Float::max(0, v)`
-//! (zero first: at `v == 0` it takes the constant, so the slope there is 0, as in micrograd), tanh `num_traits::Float::tanh`.
+//! (`Scalar::value`). ReLU is `num_traits::Float::max(0, v)` (zero first: at `v == 0` it
+//! takes the constant, so the slope there is 0, as in micrograd), tanh `num_traits::Float::tanh`.
 //! W2's build time is taken inside the closure, backward is the rest of the `grad` call.
 
 use std::time::Instant;

@@ -2,8 +2,8 @@
 //! reused with `Tape::record` (clears the previous recording, keeps its allocation, activates
 //! it); parameters are registered as inputs (`AReal::input`), the data points are passive
 //! `f64` constants; backward is `set_adjoint(1)` + `compute_adjoints`, gradients are read
-//! with `AReal::adjoint`. ReLU is `math::ad::max(0, v)`
-//! (zero first: at `v == 0` it takes the constant, so the slope there is 0, as in micrograd), tanh is `math::ad::tanh`.
+//! with `AReal::adjoint`. ReLU is `math::ad::max(0, v)` (zero first: at `v == 0` it takes the
+//! constant, so the slope there is 0, as in micrograd), tanh is `math::ad::tanh`.
 
 use std::time::Instant;
 
