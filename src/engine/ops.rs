@@ -65,7 +65,8 @@ macro_rules! ops {
 
             /// Adds the adjoint `g` of node `i` (made by this operation with operands `a`, `b`)
             /// into its node operands' adjoints: one dispatch on the operation, with the
-            /// partials inlined. n-ary operations (`Sum`, `Dot`, `Affine`) are left to the caller.
+            /// partials inlined. n-ary operations (`Sum`, `Dot`, `Affine`) read their operand
+            /// list from `operands` (see [`nary_propagate`](super::tape::nary_propagate)).
             #[inline(always)]
             #[allow(unused_variables, clippy::too_many_arguments)]
             pub(crate) fn propagate(
@@ -77,10 +78,11 @@ macro_rules! ops {
                 val: &[f64],
                 grad: &mut [f64],
                 consts: &[f64],
+                operands: &[u32],
             ) {
                 match self {
                     $( Op::$name => {
-                        propagate_arm!($arity, i, g, a, b, val, grad, consts,
+                        propagate_arm!($arity, Op::$name, i, g, a, b, val, grad, consts, operands,
                             |$pa, $pb, $py| $bwd)
                     } )*
                 }
@@ -140,20 +142,21 @@ macro_rules! forward_arm {
 /// One arm of [`Op::propagate`], by arity.
 macro_rules! propagate_arm {
     (Leaf, $($rest:tt)*) => {{}};
-    (Nary, $($rest:tt)*) => {{}};
-    (Unary, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident,
+    (Nary, $op:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident,
+        $consts:ident, $operands:ident, $($rest:tt)*) => {{ super::tape::nary_propagate($op, $g, $a, $b, $val, $grad, $operands) }};
+    (Unary, $op:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident, $operands:ident,
         |$pa:ident, $pb:ident, $py:ident| $bwd:expr) => {{
         let ($pa, $pb, $py) = ($val[$a], 0.0, $val[$i]);
         let (da, _): (f64, f64) = $bwd;
         $grad[$a] += $g * da;
     }};
-    (WithConst, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident,
+    (WithConst, $op:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident, $operands:ident,
         |$pa:ident, $pb:ident, $py:ident| $bwd:expr) => {{
         let ($pa, $pb, $py) = ($val[$a], $consts[$b], $val[$i]);
         let (da, _): (f64, f64) = $bwd;
         $grad[$a] += $g * da;
     }};
-    (Binary, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident,
+    (Binary, $op:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident, $consts:ident, $operands:ident,
         |$pa:ident, $pb:ident, $py:ident| $bwd:expr) => {{
         let ($pa, $pb, $py) = ($val[$a], $val[$b], $val[$i]);
         let (da, db): (f64, f64) = $bwd;

@@ -367,22 +367,8 @@ impl TapeData {
             if g == 0.0 {
                 continue;
             }
-            let op = ops[i];
             let [a, b] = ab[i];
-            let (a, b) = (a as usize, b as usize);
-            match op {
-                Op::Sum => {
-                    for &x in &operands[a..a + b] {
-                        grad[x as usize] += g;
-                    }
-                }
-                Op::Dot => dot_propagate(g, &operands[a..a + b], val, grad),
-                Op::Affine => {
-                    grad[operands[a] as usize] += g;
-                    dot_propagate(g, &operands[a + 1..a + b], val, grad);
-                }
-                _ => op.propagate(i, g, a, b, val, grad, consts),
-            }
+            ops[i].propagate(i, g, a as usize, b as usize, val, grad, consts, operands);
         }
     }
 
@@ -471,6 +457,33 @@ pub(crate) fn dot_value(val: &[f64], args: &[u32]) -> f64 {
 #[inline]
 pub(crate) fn affine_value(val: &[f64], args: &[u32]) -> f64 {
     dot_value(val, &args[1..]) + val[args[0] as usize]
+}
+
+/// The backward rule of the n-ary operations (`Sum`, `Dot`, `Affine`, whose operands are
+/// `operands[a..a + b]`), called from [`Op::propagate`] with a constant `op`.
+#[inline(always)]
+pub(crate) fn nary_propagate(
+    op: Op,
+    g: f64,
+    a: usize,
+    b: usize,
+    val: &[f64],
+    grad: &mut [f64],
+    operands: &[u32],
+) {
+    match op {
+        Op::Sum => {
+            for &x in &operands[a..a + b] {
+                grad[x as usize] += g;
+            }
+        }
+        Op::Dot => dot_propagate(g, &operands[a..a + b], val, grad),
+        Op::Affine => {
+            grad[operands[a] as usize] += g;
+            dot_propagate(g, &operands[a + 1..a + b], val, grad);
+        }
+        _ => unreachable!("micrograd internal error: {op:?} is not an n-ary operation"),
+    }
 }
 
 /// Adds `g * x_i` into `grad[w_i]` and `g * w_i` into `grad[x_i]` for the pairs
