@@ -455,3 +455,89 @@ fn layer_forward_with_the_wrong_input_count_panics() {
     )]);
     let _ = layer.forward(&Value::leaves(&[1.0, 2.0, 3.0]));
 }
+
+/// A neuron whose weights are consecutive nodes (as `Neuron::new` makes them) is made as one
+/// `AffineSpan` node; with the same numbers in scattered nodes it is an `Affine` node. Both
+/// give the same values and gradients, to the bit, and list the same operands.
+#[test]
+fn span_and_scattered_weights_agree_to_the_bit() {
+    use micrograd::engine::Op;
+    use micrograd::nn::{Activation, Layer, Module, Neuron};
+    let _s = Tape::scope();
+    let ws = [[0.5, -1.5, 0.25], [-0.3, 0.8, 1.1]];
+    // Consecutive weights.
+    let span = Layer::from_neurons(
+        ws.iter()
+            .map(|w| Neuron::from_values(Value::leaves(w), Value::new(0.1), Activation::Tanh))
+            .collect(),
+    );
+    // The same numbers, each neuron's weights interleaved with the other's.
+    let flat: Vec<Value> = (0..3)
+        .flat_map(|i| [Value::new(ws[0][i]), Value::new(ws[1][i])])
+        .collect();
+    let scattered = Layer::from_neurons(
+        (0..2)
+            .map(|k| {
+                let w = (0..3).map(|i| flat[2 * i + k]).collect();
+                Neuron::from_values(w, Value::new(0.1), Activation::Tanh)
+            })
+            .collect(),
+    );
+    let x = Value::leaves(&[0.7, -0.2, 1.9]);
+    let mut results = vec![];
+    for layer in [&span, &scattered] {
+        for p in layer.parameters().iter().chain(&x) {
+            p.set_grad(0.0);
+        }
+        let ys = layer.forward(&x);
+        let affine = ys[0].node().inputs[0];
+        let node = affine.node();
+        // b, w0, x0, w1, x1, w2, x2
+        assert_eq!(node.inputs.len(), 7);
+        assert!(node.inputs[0].same_node(layer.neurons()[0].bias()));
+        for i in 0..3 {
+            assert!(node.inputs[1 + 2 * i].same_node(layer.neurons()[0].weights()[i]));
+            assert!(node.inputs[2 + 2 * i].same_node(x[i]));
+        }
+        (Value::sum(&ys) * ys[1]).backward();
+        let grads: Vec<u64> = layer
+            .parameters()
+            .iter()
+            .chain(&x)
+            .map(|p| p.grad().to_bits())
+            .collect();
+        let vals: Vec<u64> = ys.iter().map(|y| y.data().to_bits()).collect();
+        results.push((node.op, vals, grads));
+    }
+    assert_eq!(results[0].0, Op::AffineSpan);
+    assert_eq!(results[1].0, Op::Affine);
+    assert_eq!(results[0].1, results[1].1);
+    assert_eq!(results[0].2, results[1].2);
+}
+
+#[test]
+#[should_panic(expected = "use of a released Value")]
+fn layer_with_released_weights_panics() {
+    use micrograd::nn::{Activation, Layer, Neuron};
+    let layer = {
+        let _s = Tape::scope();
+        Layer::from_neurons(vec![Neuron::from_values(
+            Value::leaves(&[1.0, 2.0]),
+            Value::new(0.0),
+            Activation::Relu,
+        )])
+    };
+    let _ = layer.forward(&Value::leaves(&[1.0, 2.0]));
+}
+
+/// A recorded MLP step (span nodes) replays to the same loss and gradients as a rebuilt one.
+#[test]
+fn replay_of_span_layers_equals_rebuild() {
+    use micrograd::perf::{MoonsStep, moons_100};
+    let mut a = MoonsStep::new(moons_100(), 7);
+    let mut b = MoonsStep::new(moons_100(), 7);
+    for _ in 0..5 {
+        assert_eq!(a.step().to_bits(), b.step_replay().to_bits());
+        assert_eq!(a.weights(), b.weights());
+    }
+}

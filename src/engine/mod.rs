@@ -20,3 +20,4 @@ pub use parallel::DataParallel;
 pub use replay::Recording;
 pub use tape::{Mark, Scope, Tape};
 pub use value::{Exponent, Node, Value};
+pub(crate) use value::Span;

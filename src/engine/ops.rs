@@ -284,6 +284,14 @@ ops! {
     Affine "affine" Nary
         forward |a, b| NAN,
         partials |a, b, y| (b, a);
+    /// [`Op::Affine`] for weights that are consecutive nodes (a neuron's parameters, made
+    /// one after the other): operands are stored as `b`, the start of the input list
+    /// `x_0, x_1, ...` (stored once for all the neurons of a layer) and the first weight's
+    /// node. The same numbers, to the bit, and the same operands in [`Node`](super::Node)
+    /// (`b, w_0, x_0, ...`); no weight's handle is read or written per product.
+    AffineSpan "affine" Nary
+        forward |a, b| NAN,
+        partials |a, b, y| (b, a);
 }
 
 #[cfg(test)]
@@ -333,7 +341,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(Op::ALL.len(), 23);
+        assert_eq!(Op::ALL.len(), 24);
         for (i, op) in Op::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i);
         }

@@ -62,8 +62,12 @@ pub(crate) struct TapeData {
     pub(crate) ab: Vec<[u32; 2]>,
     /// Constant pool for [`Arity::WithConst`](super::ops::Arity::WithConst) operations.
     pub(crate) consts: Vec<f64>,
-    /// Operand lists of n-ary operations.
+    /// Operand lists of n-ary operations: `Sum` `[a, n]`: `operands[a..a + n]`; `Dot`
+    /// `[a, 2n]` and `Affine` `[a, 2n + 1]`: the pairs `w_i, x_i` (after `b` for `Affine`);
+    /// `AffineSpan` `[a, n]`: see [`span_parts`].
     pub(crate) operands: Vec<u32>,
+    /// Scratch space for a layer's input values (kept to reuse its allocation).
+    pub(crate) scratch: Vec<f64>,
     /// Labels, for the few nodes that have one.
     pub(crate) labels: BTreeMap<u32, String>,
     /// Current epoch; every truncation starts a new one.
@@ -160,6 +164,7 @@ impl TapeData {
             ab: Vec::new(),
             consts: Vec::new(),
             operands: Vec::new(),
+            scratch: Vec::new(),
             labels: BTreeMap::new(),
             epoch: 0,
             floors: Vec::new(),
@@ -390,6 +395,7 @@ impl TapeData {
                 Op::Sum => sum_value(val, &operands[a..a + b]),
                 Op::Dot => dot_value(val, &operands[a..a + b]),
                 Op::Affine => affine_value(val, &operands[a..a + b]),
+                Op::AffineSpan => span_value(val, operands, a, b),
                 _ => op.forward_node(a, b, val, consts),
             };
         }
@@ -404,13 +410,32 @@ impl TapeData {
             let (a, b) = (a as usize, b as usize);
             match self.op[i].arity() {
                 Arity::Leaf => true,
-                Arity::Nary => self.operands[a..a + b]
-                    .iter()
-                    .all(|&x| leaf_or_recent(x as usize)),
+                Arity::Nary => {
+                    let mut all = true;
+                    self.for_each_nary_operand(self.op[i], a, b, |x| {
+                        all &= leaf_or_recent(x as usize)
+                    });
+                    all
+                }
                 Arity::Binary => leaf_or_recent(a) && leaf_or_recent(b),
                 Arity::Unary | Arity::WithConst => leaf_or_recent(a),
             }
         })
+    }
+
+    /// Calls `f` on each node operand of the n-ary node `[a, b]` made by `op`, in the order
+    /// of [`Node::inputs`](super::value::Node::inputs).
+    pub(crate) fn for_each_nary_operand(&self, op: Op, a: usize, b: usize, mut f: impl FnMut(u32)) {
+        if op == Op::AffineSpan {
+            let (bias, w0, x) = span_parts(&self.operands, a, b);
+            f(bias);
+            for (j, &xj) in x.iter().enumerate() {
+                f(w0 + j as u32);
+                f(xj);
+            }
+        } else {
+            self.operands[a..a + b].iter().for_each(|&x| f(x));
+        }
     }
 
     /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
@@ -459,6 +484,29 @@ pub(crate) fn affine_value(val: &[f64], args: &[u32]) -> f64 {
     dot_value(val, &args[1..]) + val[args[0] as usize]
 }
 
+/// The operands of an [`Op::AffineSpan`] node `[a, n]`: `(bias, first weight, x)`, where
+/// `operands[a]` is the bias, `operands[a + 1]` the start of the input list `x` (`n`
+/// entries, written before the node and shared by the neurons of a layer) and
+/// `operands[a + 2]` the first of the `n` consecutive weight nodes.
+#[inline(always)]
+pub(crate) fn span_parts(operands: &[u32], a: usize, n: usize) -> (u32, u32, &[u32]) {
+    let xs = operands[a + 1] as usize;
+    (operands[a], operands[a + 2], &operands[xs..xs + n])
+}
+
+/// The value of an [`Op::AffineSpan`] node `[a, n]`: the products `w_i * x_i` added in
+/// order, then `+ b`, as [`affine_value`] (the same bits).
+#[inline]
+pub(crate) fn span_value(val: &[f64], operands: &[u32], a: usize, n: usize) -> f64 {
+    let (bias, w0, x) = span_parts(operands, a, n);
+    let w = &val[w0 as usize..w0 as usize + n];
+    let mut s = 0.0;
+    for (&vw, &xi) in w.iter().zip(x) {
+        s += vw * val[xi as usize];
+    }
+    s + val[bias as usize]
+}
+
 /// The backward rule of the n-ary operations (`Sum`, `Dot`, `Affine`, whose operands are
 /// `operands[a..a + b]`), called from [`Op::propagate`] with a constant `op`.
 #[inline(always)]
@@ -481,6 +529,17 @@ pub(crate) fn nary_propagate(
         Op::Affine => {
             grad[operands[a] as usize] += g;
             dot_propagate(g, &operands[a + 1..a + b], val, grad);
+        }
+        Op::AffineSpan => {
+            // The same additions in the same order as `Affine` (the same bits).
+            let (bias, w0, x) = span_parts(operands, a, b);
+            grad[bias as usize] += g;
+            for (j, &xi) in x.iter().enumerate() {
+                let (wi, xi) = (w0 as usize + j, xi as usize);
+                let (vw, vx) = (val[wi], val[xi]);
+                grad[wi] += g * vx;
+                grad[xi] += g * vw;
+            }
         }
         _ => unreachable!("micrograd internal error: {op:?} is not an n-ary operation"),
     }

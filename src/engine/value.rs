@@ -51,7 +51,7 @@ pub struct Node {
     /// The operation.
     pub op: Op,
     /// The node operands, in order (for [`Op::Dot`]: `w0, x0, w1, x1, ...`; for
-    /// [`Op::Affine`]: `b, w0, x0, w1, x1, ...`).
+    /// [`Op::Affine`] and [`Op::AffineSpan`]: `b, w0, x0, w1, x1, ...`).
     pub inputs: Vec<Value>,
     /// The constant operand of a [`Arity::WithConst`] operation.
     pub constant: Option<f64>,
@@ -173,13 +173,11 @@ impl Value {
                 Arity::Unary => (vec![h(a)], None),
                 Arity::WithConst => (vec![h(a)], Some(t.consts[b as usize])),
                 Arity::Binary => (vec![h(a), h(b)], None),
-                Arity::Nary => (
-                    t.operands[a as usize..(a + b) as usize]
-                        .iter()
-                        .map(|&x| h(x))
-                        .collect(),
-                    None,
-                ),
+                Arity::Nary => {
+                    let mut inputs = Vec::new();
+                    t.for_each_nary_operand(op, a as usize, b as usize, |x| inputs.push(h(x)));
+                    (inputs, None)
+                }
             };
             Node {
                 op,
@@ -212,9 +210,7 @@ impl Value {
                         seen[b] = true;
                     }
                     Arity::Nary => {
-                        for &x in &t.operands[a..a + b] {
-                            seen[x as usize] = true;
-                        }
+                        t.for_each_nary_operand(t.op[i], a, b, |x| seen[x as usize] = true);
                     }
                 }
             }
@@ -446,6 +442,97 @@ impl Value {
                 out.push(Value::from_index(t, i));
                 start += per;
             }
+        });
+        out
+    }
+}
+
+/// Crate-internal: `n` consecutive nodes of one epoch, from `first` (a neuron's weights,
+/// made one after the other); see [`Value::span`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    first: u32,
+    epoch: u32,
+}
+
+impl Value {
+    /// `Some` if `values` are consecutive nodes of one epoch (`values[i]` is node
+    /// `values[0] + i`), as the weights of a neuron made by `Neuron::new`; `None` otherwise
+    /// (or if empty). A span stays valid as long as its last node is live: liveness is
+    /// monotone in the index within an epoch.
+    pub(crate) fn span(values: &[Value]) -> Option<Span> {
+        let first = values.first()?;
+        values
+            .iter()
+            .enumerate()
+            .all(|(i, v)| v.epoch == first.epoch && v.idx == first.idx.wrapping_add(i as u32))
+            .then_some(Span {
+                first: first.idx,
+                epoch: first.epoch,
+            })
+    }
+
+    /// Crate-internal (the `nn` layers): as [`Value::neurons`], for neurons whose weights
+    /// are spans of `x.len()` nodes: [`Op::AffineSpan`] nodes, the same numbers to the bit.
+    /// The input list is written once for the layer and the inputs' values read once; a
+    /// neuron's weights are checked by one check (their span's last node) and read as one
+    /// slice of the tape's values.
+    ///
+    /// Pre: `x` is not empty and every span covers `x.len()` nodes (the neuron's weights, with
+    /// `x.len()` checked by the caller); the iterator must not touch the tape. Panics if a
+    /// handle was released.
+    pub(crate) fn span_neurons(
+        neurons: impl ExactSizeIterator<Item = (Span, Value, Option<Op>)>,
+        x: &[Value],
+    ) -> Vec<Value> {
+        assert!(!x.is_empty(), "micrograd internal error: a span layer of no inputs");
+        let mut out = Vec::with_capacity(neurons.len());
+        with_tape(|t| {
+            let now = t.now();
+            let mut live = true;
+            for v in x {
+                live &= TapeData::surely_live(now, v.idx, v.epoch);
+            }
+            if !live {
+                for v in x {
+                    v.index(t);
+                }
+            }
+            let n = x.len();
+            let xs = t.operands.len() as u32;
+            t.operands.extend(x.iter().map(|v| v.idx));
+            let mut xv = std::mem::take(&mut t.scratch);
+            xv.clear();
+            xv.extend(x.iter().map(|v| t.val[v.idx as usize]));
+            for (span, b, act) in neurons {
+                let last_w = span.first + (n as u32 - 1);
+                if !TapeData::surely_live(now, last_w, span.epoch) {
+                    t.check(last_w, span.epoch);
+                }
+                let ib = b.index(t) as u32;
+                let start = t.operands.len() as u32;
+                t.operands.extend_from_slice(&[ib, xs, span.first]);
+                // The nodes are pushed before the sum and their values written after it: with
+                // no call between the sum loop and the sum's last use (a push may grow its
+                // Vec), the sum stays in a register.
+                let ia = t.push(f64::NAN, Op::AffineSpan, start, n as u32);
+                let last = match act {
+                    Some(op) => t.push(f64::NAN, op, ia, 0),
+                    None => ia,
+                };
+                let w = &t.val[span.first as usize..span.first as usize + n];
+                let mut s = 0.0;
+                for (&vw, &vx) in w.iter().zip(&xv) {
+                    s += vw * vx;
+                }
+                let s = s + t.val[ib as usize];
+                t.val[ia as usize] = s;
+                if let Some(op) = act {
+                    t.val[last as usize] = op.forward(s, 0.0);
+                }
+                out.push(Value::from_index(t, last));
+            }
+            t.scratch = xv;
         });
         out
     }

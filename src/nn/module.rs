@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Op, Value};
+use crate::engine::{Op, Span, Value};
 
 /// Something with trainable parameters, as micrograd's `Module`.
 pub trait Module {
@@ -140,13 +140,17 @@ pub struct Neuron {
     w: Vec<Value>,
     b: Value,
     act: Activation,
+    /// `Some` if the weights are consecutive nodes (as `Neuron::new` makes them): the layer
+    /// then reads them as one slice (see `Value::span_neurons`).
+    span: Option<Span>,
 }
 
 impl Neuron {
     /// A neuron of `nin` inputs with weights drawn from `rng` (uniform in `[-1, 1)`) and bias 0.
     pub fn new(nin: usize, act: Activation, rng: &mut ChaCha8Rng) -> Neuron {
-        let w = (0..nin).map(|_| Value::new(uniform_pm1(rng))).collect();
+        let w: Vec<Value> = (0..nin).map(|_| Value::new(uniform_pm1(rng))).collect();
         Neuron {
+            span: Value::span(&w),
             w,
             b: Value::new(0.0),
             act,
@@ -156,7 +160,12 @@ impl Neuron {
     /// A neuron made of existing parameters (weights `w`, bias `b`), e.g. leaves of a gradient
     /// check.
     pub fn from_values(w: Vec<Value>, b: Value, act: Activation) -> Neuron {
-        Neuron { w, b, act }
+        Neuron {
+            span: Value::span(&w),
+            w,
+            b,
+            act,
+        }
     }
 
     /// `act(w · x + b)`, with the weighted sum and bias as one `affine` node.
@@ -242,7 +251,21 @@ impl Layer {
         for n in &self.neurons {
             n.check_nin(x.len());
         }
-        Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x)
+        match self.spans() {
+            Some(spans) if !x.is_empty() => Value::span_neurons(
+                spans.zip(&self.neurons).map(|(s, n)| (s, n.b, n.act.op())),
+                x,
+            ),
+            _ => Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x),
+        }
+    }
+
+    /// Every neuron's weight span, if all have one.
+    fn spans(&self) -> Option<impl ExactSizeIterator<Item = Span> + '_> {
+        self.neurons
+            .iter()
+            .all(|n| n.span.is_some())
+            .then(|| self.neurons.iter().map(|n| n.span.unwrap()))
     }
 
     /// The neurons.
