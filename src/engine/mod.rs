@@ -19,5 +19,5 @@ pub use ops::{Arity, Op};
 pub use parallel::DataParallel;
 pub use replay::Recording;
 pub use tape::{Mark, Scope, Tape};
-pub use value::{Exponent, Node, Value};
 pub(crate) use value::Span;
+pub use value::{Exponent, Node, Value};

@@ -385,12 +385,22 @@ impl TapeData {
         let ab = &self.ab[..hi];
         let consts = &self.consts[..];
         let operands = &self.operands[..];
-        for i in lo..hi {
+        let mut i = lo;
+        while i < hi {
             let op = ops[i];
             let [a, b] = ab[i];
             let (a, b) = (a as usize, b as usize);
+            if op == Op::AffineSpan && i + 2 * SPAN_GROUP <= hi {
+                if let Some(next) = span_group_value(val, ops, ab, operands, consts, i) {
+                    i = next;
+                    continue;
+                }
+            }
             val[i] = match op {
-                Op::Leaf => continue,
+                Op::Leaf => {
+                    i += 1;
+                    continue;
+                }
                 // The same order of additions as when the node was made (bit-equal).
                 Op::Sum => sum_value(val, &operands[a..a + b]),
                 Op::Dot => dot_value(val, &operands[a..a + b]),
@@ -398,6 +408,7 @@ impl TapeData {
                 Op::AffineSpan => span_value(val, operands, a, b),
                 _ => op.forward_node(a, b, val, consts),
             };
+            i += 1;
         }
     }
 
@@ -505,6 +516,64 @@ pub(crate) fn span_value(val: &[f64], operands: &[u32], a: usize, n: usize) -> f
         s += vw * val[xi as usize];
     }
     s + val[bias as usize]
+}
+
+/// How many neurons of a layer a replay computes side by side.
+const SPAN_GROUP: usize = 4;
+
+/// Replays `SPAN_GROUP` neurons of a layer at once, if nodes `i..i + 2 * SPAN_GROUP` are
+/// such neurons: `AffineSpan` nodes reading the same input list, each followed by a unary
+/// activation of it. Each sum keeps its order (the same bits as [`span_value`]), but the
+/// chains of additions are independent and overlap (one alone waits on the latency of each
+/// addition). Returns the index after the group, or `None` (nothing computed) if the nodes
+/// are not such a group.
+#[inline]
+fn span_group_value(
+    val: &mut [f64],
+    ops: &[Op],
+    ab: &[[u32; 2]],
+    operands: &[u32],
+    consts: &[f64],
+    i: usize,
+) -> Option<usize> {
+    let [a0, n] = ab[i];
+    let (n, xs) = (n as usize, operands[a0 as usize + 1]);
+    let mut w0 = [0usize; SPAN_GROUP];
+    let mut bias = [0usize; SPAN_GROUP];
+    for k in 0..SPAN_GROUP {
+        let (node, act) = (i + 2 * k, i + 2 * k + 1);
+        let [a, m] = ab[node];
+        if ops[node] != Op::AffineSpan
+            || m as usize != n
+            || operands[a as usize + 1] != xs
+            || ops[act].arity() != Arity::Unary
+            || ab[act][0] as usize != node
+        {
+            return None;
+        }
+        bias[k] = operands[a as usize] as usize;
+        w0[k] = operands[a as usize + 2] as usize;
+    }
+    let x = &operands[xs as usize..xs as usize + n];
+    let mut s = [0.0; SPAN_GROUP];
+    {
+        let val = &*val;
+        let w: [&[f64]; SPAN_GROUP] = std::array::from_fn(|k| &val[w0[k]..w0[k] + n]);
+        for (j, &xj) in x.iter().enumerate() {
+            let vx = val[xj as usize];
+            for k in 0..SPAN_GROUP {
+                s[k] += w[k][j] * vx;
+            }
+        }
+    }
+    for k in 0..SPAN_GROUP {
+        val[i + 2 * k] = s[k] + val[bias[k]];
+    }
+    for k in 0..SPAN_GROUP {
+        let act = i + 2 * k + 1;
+        val[act] = ops[act].forward_node(i + 2 * k, 0, val, consts);
+    }
+    Some(i + 2 * SPAN_GROUP)
 }
 
 /// The backward rule of the n-ary operations (`Sum`, `Dot`, `Affine`, whose operands are

@@ -485,7 +485,10 @@ impl Value {
         neurons: impl ExactSizeIterator<Item = (Span, Value, Option<Op>)>,
         x: &[Value],
     ) -> Vec<Value> {
-        assert!(!x.is_empty(), "micrograd internal error: a span layer of no inputs");
+        assert!(
+            !x.is_empty(),
+            "micrograd internal error: a span layer of no inputs"
+        );
         let mut out = Vec::with_capacity(neurons.len());
         with_tape(|t| {
             let now = t.now();
