@@ -390,11 +390,12 @@ impl TapeData {
             let op = ops[i];
             let [a, b] = ab[i];
             let (a, b) = (a as usize, b as usize);
-            if op == Op::AffineSpan && i + 2 * SPAN_GROUP <= hi {
-                if let Some(next) = span_group_value(val, ops, ab, operands, consts, i) {
-                    i = next;
-                    continue;
-                }
+            if op == Op::AffineSpan
+                && i + 2 * SPAN_GROUP <= hi
+                && let Some(next) = span_group_value(val, ops, ab, operands, consts, i)
+            {
+                i = next;
+                continue;
             }
             val[i] = match op {
                 Op::Leaf => {
