@@ -495,9 +495,9 @@ fn span_and_scattered_weights_agree_to_the_bit() {
         // b, w0, x0, w1, x1, w2, x2
         assert_eq!(node.inputs.len(), 7);
         assert!(node.inputs[0].same_node(layer.neurons()[0].bias()));
-        for i in 0..3 {
-            assert!(node.inputs[1 + 2 * i].same_node(layer.neurons()[0].weights()[i]));
-            assert!(node.inputs[2 + 2 * i].same_node(x[i]));
+        for (i, (w, xi)) in layer.neurons()[0].weights().iter().zip(&x).enumerate() {
+            assert!(node.inputs[1 + 2 * i].same_node(*w));
+            assert!(node.inputs[2 + 2 * i].same_node(*xi));
         }
         (Value::sum(&ys) * ys[1]).backward();
         let grads: Vec<u64> = layer
