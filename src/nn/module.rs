@@ -228,19 +228,25 @@ impl fmt::Display for Neuron {
 /// A layer of neurons that all see the same inputs.
 pub struct Layer {
     neurons: Vec<Neuron>,
+    /// The neurons' common number of inputs (at least 1), if every neuron's weights are a
+    /// span: then `forward` makes `AffineSpan` nodes, with one input-count check.
+    span_nin: Option<usize>,
 }
 
 impl Layer {
     /// `nout` neurons of `nin` inputs each, drawn from `rng` one neuron after the other.
     pub fn new(nin: usize, nout: usize, act: Activation, rng: &mut ChaCha8Rng) -> Layer {
-        Layer {
-            neurons: (0..nout).map(|_| Neuron::new(nin, act, rng)).collect(),
-        }
+        Layer::from_neurons((0..nout).map(|_| Neuron::new(nin, act, rng)).collect())
     }
 
     /// A layer made of existing neurons.
     pub fn from_neurons(neurons: Vec<Neuron>) -> Layer {
-        Layer { neurons }
+        let nin = neurons.first().map_or(0, Neuron::nin);
+        let spans = nin > 0 && neurons.iter().all(|n| n.span.is_some() && n.nin() == nin);
+        Layer {
+            neurons,
+            span_nin: spans.then_some(nin),
+        }
     }
 
     /// Each neuron's output, in order (the nodes of [`Neuron::forward`], neuron after
@@ -248,24 +254,24 @@ impl Layer {
     ///
     /// Panics if `x.len()` is not the neurons' number of inputs (a programming error).
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
-        for n in &self.neurons {
-            n.check_nin(x.len());
+        match self.span_nin {
+            Some(_) => {
+                self.neurons[0].check_nin(x.len());
+                Value::span_neurons(
+                    self.neurons.iter().map(|n| {
+                        let span = n.span.expect("span_nin is set only if every neuron has a span");
+                        (span, n.b, n.act.op())
+                    }),
+                    x,
+                )
+            }
+            None => {
+                for n in &self.neurons {
+                    n.check_nin(x.len());
+                }
+                Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x)
+            }
         }
-        match self.spans() {
-            Some(spans) if !x.is_empty() => Value::span_neurons(
-                spans.zip(&self.neurons).map(|(s, n)| (s, n.b, n.act.op())),
-                x,
-            ),
-            _ => Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x),
-        }
-    }
-
-    /// Every neuron's weight span, if all have one.
-    fn spans(&self) -> Option<impl ExactSizeIterator<Item = Span> + '_> {
-        self.neurons
-            .iter()
-            .all(|n| n.span.is_some())
-            .then(|| self.neurons.iter().map(|n| n.span.unwrap()))
     }
 
     /// The neurons.
