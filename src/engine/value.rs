@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use super::ops::{Arity, Op};
-use super::tape::{TapeData, with_tape};
+use super::tape::{TapeData, with_tape, with_tape_small};
 
 /// A scalar node of the computation graph: a small `Copy` handle into this thread's tape.
 ///
@@ -232,7 +232,7 @@ impl Value {
 
     #[inline(always)]
     fn unary(self, op: Op) -> Value {
-        with_tape(|t| {
+        with_tape_small(|t| {
             let a = self.index(t);
             let v = op.forward(t.val[a], 0.0);
             let i = t.push(v, op, a as u32, 0);
@@ -242,7 +242,7 @@ impl Value {
 
     #[inline(always)]
     fn with_const(self, op: Op, c: f64) -> Value {
-        with_tape(|t| {
+        with_tape_small(|t| {
             let a = self.index(t);
             let v = op.forward(t.val[a], c);
             let k = t.constant(c);
@@ -253,7 +253,7 @@ impl Value {
 
     #[inline(always)]
     fn binary(self, op: Op, other: Value) -> Value {
-        with_tape(|t| {
+        with_tape_small(|t| {
             let a = self.index(t);
             let b = other.index(t);
             let v = op.forward(t.val[a], t.val[b]);

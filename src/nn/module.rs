@@ -259,7 +259,9 @@ impl Layer {
                 self.neurons[0].check_nin(x.len());
                 Value::span_neurons(
                     self.neurons.iter().map(|n| {
-                        let span = n.span.expect("span_nin is set only if every neuron has a span");
+                        let span = n
+                            .span
+                            .expect("span_nin is set only if every neuron has a span");
                         (span, n.b, n.act.op())
                     }),
                     x,
