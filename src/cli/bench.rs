@@ -118,7 +118,7 @@ fn chain(args: &BenchArgs) -> Json {
         last = Some(r);
     }
     let r = last.expect("repeat >= 1");
-    let first_total = total[0];
+    let (first_build, first_backward, first_total) = (build[0], backward[0], total[0]);
     let (b, bmin, bmax) = median_min_max(&mut build);
     let (k, kmin, kmax) = median_min_max(&mut backward);
     let (t, tmin, tmax) = median_min_max(&mut total);
@@ -130,6 +130,8 @@ fn chain(args: &BenchArgs) -> Json {
         "backward_ms": ms(k), "backward_ms_min": ms(kmin), "backward_ms_max": ms(kmax),
         "total_ms": ms(t), "total_ms_min": ms(tmin), "total_ms_max": ms(tmax),
         "total_ms_first_run": ms(first_total),
+        "build_ms_first_run": ms(first_build),
+        "backward_ms_first_run": ms(first_backward),
         "x": r.x,
         "dx_dx0": r.dx_dx0,
         "peak_rss_kib": r.peak_rss_kib,
