@@ -104,3 +104,24 @@ fn a_full_disk_exits_1_saying_so() {
         );
     }
 }
+
+/// A closed standard error does not turn a warning or an error message into a panic: the
+/// status stays that of the command (0 with a warning, 2 for bad input).
+#[test]
+fn a_closed_stderr_keeps_the_status() {
+    let run = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        bin()
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(writer)
+            .status()
+            .unwrap()
+            .code()
+    };
+    // `x` is an input and is assigned again: a warning on stderr.
+    assert_eq!(run(&["grad", "x = 3; x * x", "x=2"]), Some(0));
+    assert_eq!(run(&["grad", "x *"]), Some(2));
+    assert_eq!(run(&["train", "--steps", "2"]), Some(0));
+}

@@ -49,7 +49,7 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
     let inputs = parse_inputs(&args.inputs)?;
     let program = expr::parse(&args.program).map_err(|e| CliError::usage(e.to_string()))?;
     for w in reassigned_inputs(&program, &inputs) {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let _scope = Tape::scope(); // the nodes are released when the command is done
     let ev = program
@@ -71,7 +71,7 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
     if args.json {
         let (text, warnings) = format_json(value, &grads);
         for w in warnings {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}");
         }
         outln!("{text}")?;
     } else {

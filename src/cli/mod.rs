@@ -17,6 +17,14 @@ macro_rules! outln {
     };
 }
 
+/// `errln!("...", args)`: a line to standard error. A failed write (stderr closed or full)
+/// is ignored: the message had nowhere to go, and `eprintln!` would panic instead.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// `out!("...", args)`: as [`outln!`] without the newline.
 macro_rules! out {
     ($($arg:tt)*) => {
@@ -116,6 +124,11 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<(), CliError> {
         .map_err(|e| CliError::from_stdout(&e))
 }
 
+/// Writes to standard error, ignoring a failure (see `errln!`).
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 /// Flushes standard output, so a failed write of buffered text is reported (see
 /// [`write_stdout`]) rather than lost at exit.
 pub fn flush_stdout() -> Result<(), CliError> {
@@ -151,7 +164,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            errln!("error: {}", e.message);
             ExitCode::from(e.code)
         }
     }

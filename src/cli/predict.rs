@@ -161,7 +161,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
         if !has_names && d.n_classes() == classifier.class_names.len() {
             // A weights-only file has no class names: take the data's, in the order training
             // numbers them (numeric labels by value, others alphabetically).
-            eprintln!(
+            errln!(
                 "note: {} has no class names; using the data's: {}",
                 args.model.display(),
                 d.class_names.join(", ")

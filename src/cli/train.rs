@@ -493,7 +493,7 @@ impl Progress {
                 width = digits(s.steps)
             );
             if self.to_stderr {
-                eprintln!("{line}");
+                errln!("{line}");
             } else {
                 outln!("{line}")?;
             }
@@ -565,7 +565,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         }
     );
     if args.json {
-        eprintln!("{header}");
+        errln!("{header}");
     } else {
         outln!("{header}")?;
     }
