@@ -279,17 +279,43 @@ fn records(text: &str) -> impl Iterator<Item = (usize, Vec<String>)> + '_ {
         if line.is_empty() || line.starts_with('#') {
             return None;
         }
-        let fields = line.split(',').map(|f| unquote(f.trim()).to_string());
-        Some((i + 1, fields.collect()))
+        Some((i + 1, split_fields(line)))
     })
 }
 
-/// `"text"` → `text`; anything else unchanged.
-fn unquote(field: &str) -> &str {
-    field
-        .strip_prefix('"')
-        .and_then(|f| f.strip_suffix('"'))
-        .map_or(field, str::trim)
+/// The fields of one line, trimmed: commas separate them, except inside double quotes. A
+/// quoted field (`"a, b"`) may hold commas and `""` for a quote (as RFC 4180; a quoted field
+/// does not span lines); its quotes are removed and its text trimmed. An unclosed quote runs
+/// to the end of the line.
+fn split_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let (mut in_quotes, mut quoted) = (false, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes => {
+                if chars.peek() == Some(&'"') {
+                    field.push('"');
+                    chars.next();
+                } else {
+                    in_quotes = false;
+                }
+            }
+            '"' if !quoted && field.trim().is_empty() => {
+                field.clear();
+                (in_quotes, quoted) = (true, true);
+            }
+            ',' if !in_quotes => {
+                fields.push(field.trim().to_string());
+                field.clear();
+                quoted = false;
+            }
+            c => field.push(c),
+        }
+    }
+    fields.push(field.trim().to_string());
+    fields
 }
 
 #[cfg(test)]
@@ -321,6 +347,22 @@ mod tests {
         .unwrap();
         assert_eq!(d.features, [[1.5], [2.0]]);
         assert_eq!(d.class_names, ["a", "b"]);
+    }
+
+    #[test]
+    fn quoted_fields_may_hold_commas_and_quotes() {
+        assert_eq!(
+            split_fields(r#" 1 , "a, b" ,"say ""hi""",x"#),
+            ["1", "a, b", r#"say "hi""#, "x"]
+        );
+        assert_eq!(
+            split_fields(r#""unclosed, to the end"#),
+            ["unclosed, to the end"]
+        );
+        assert_eq!(split_fields("a,,b"), ["a", "", "b"]);
+        let d = parse_csv("x0,label\n1,\"setosa, iris\"\n2,\"versicolor\"\n", None).unwrap();
+        assert_eq!(d.class_names, ["setosa, iris", "versicolor"]);
+        assert_eq!(d.features, [[1.0], [2.0]]);
     }
 
     #[test]
