@@ -584,3 +584,28 @@ fn replay_of_grouped_neurons_equals_rebuild() {
         assert_eq!(grads, rebuilt_grads);
     }
 }
+
+/// A mark taken before a truncation below it (a stale mark) stands for that truncation's
+/// point: truncating to it releases the nodes made since, and never cuts the operand list of
+/// a node that stays.
+#[test]
+fn truncating_to_a_stale_mark_keeps_live_nodes_whole() {
+    let a = Value::new(1.0);
+    let b = Value::new(10.0);
+    let q = Value::sum(&[a, b, a]); // stays: made before every mark
+    let m1 = Tape::mark();
+    let _s = Value::sum(&[a, b]);
+    let m2 = Tape::mark(); // stale after the truncation to m1 below
+    Tape::truncate(m1);
+    let y = Value::sum(&[a, b, a]); // made after m2 was taken
+    let _p = Value::new(0.0);
+    Tape::truncate(m2);
+    let z = Value::sum(&[b]);
+    assert!(
+        std::panic::catch_unwind(|| y.data()).is_err(),
+        "a node made after the mark survived"
+    );
+    assert_eq!(z.data(), 10.0);
+    q.backward();
+    assert_eq!((q.data(), a.grad(), b.grad()), (12.0, 2.0, 1.0));
+}

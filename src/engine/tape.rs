@@ -23,6 +23,9 @@ pub struct Mark {
     nodes: usize,
     consts: usize,
     operands: usize,
+    /// The tape's epoch when the mark was taken (a later truncation below the mark moves it:
+    /// see [`TapeData::truncate`]).
+    epoch: u32,
 }
 
 impl Mark {
@@ -75,6 +78,8 @@ pub(crate) struct TapeData {
     /// `(first_epoch, floor)` runs: a handle made in an epoch `e >= first_epoch` (and before
     /// the next run) is valid only if its index is below `floor`. Floors never decrease.
     floors: Vec<(u32, u32)>,
+    /// For each run of `floors`, the lengths of `operands` and `consts` at its floor.
+    floor_pos: Vec<(usize, usize)>,
     /// `floors[0].1` (0 while there is no floor): every node below it is live for every
     /// epoch, so an older handle below it needs no search.
     live_floor: u32,
@@ -185,6 +190,7 @@ impl TapeData {
             labels: BTreeMap::new(),
             epoch: 0,
             floors: Vec::new(),
+            floor_pos: Vec::new(),
             live_floor: 0,
             last_run: (0, 0),
             dirty: 0,
@@ -304,11 +310,17 @@ impl TapeData {
             nodes: self.val.len(),
             consts: self.consts.len(),
             operands: self.operands.len(),
+            epoch: self.epoch,
         }
     }
 
     /// Releases every node created after `mark`. Their handles become invalid.
+    ///
+    /// A mark taken before a truncation below it (a stale mark) stands for that truncation's
+    /// point: every node now at or above it was made after the mark. (Its own positions in
+    /// `operands` and `consts` may since hold the lists of live nodes.)
     pub(crate) fn truncate(&mut self, mark: Mark) {
+        let mark = self.current(mark);
         if mark.nodes >= self.val.len() {
             // Nothing to release (the nodes above the mark were already released).
             return;
@@ -335,17 +347,40 @@ impl TapeData {
             if floor as usize >= m {
                 first = f;
                 self.floors.pop();
+                self.floor_pos.pop();
             } else {
                 break;
             }
         }
         self.floors.push((first, m as u32));
+        self.floor_pos
+            .push((self.operands.len(), self.consts.len()));
         self.live_floor = self.floors[0].1;
         self.last_run = (first, m as u32);
         self.epoch = self
             .epoch
             .checked_add(1)
             .expect("micrograd: more than 2^32 truncations of one tape");
+    }
+
+    /// `mark`, or, if a truncation since it went below it, that truncation's point (the
+    /// lowest since the mark's epoch: the floor of the run that covers that epoch).
+    fn current(&self, mark: Mark) -> Mark {
+        if mark.epoch < self.epoch {
+            let k = self
+                .floors
+                .partition_point(|&(first, _)| first <= mark.epoch);
+            if k > 0 && (self.floors[k - 1].1 as usize) < mark.nodes {
+                let (operands, consts) = self.floor_pos[k - 1];
+                return Mark {
+                    nodes: self.floors[k - 1].1 as usize,
+                    consts,
+                    operands,
+                    epoch: mark.epoch,
+                };
+            }
+        }
+        mark
     }
 
     /// Back-propagates from node `root`: seeds it with 1 and adds into every ancestor.
@@ -690,6 +725,8 @@ impl Tape {
     }
 
     /// Releases every node created after `mark`; handles to them panic on their next use.
+    /// A mark taken before an earlier truncation below it still means "the nodes made since
+    /// this mark" (all of them, down to that truncation's point).
     pub fn truncate(mark: Mark) {
         with_tape(|t| t.truncate(mark))
     }
@@ -700,6 +737,7 @@ impl Tape {
             nodes: 0,
             consts: 0,
             operands: 0,
+            epoch: u32::MAX,
         })
     }
 
