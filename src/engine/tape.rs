@@ -144,13 +144,36 @@ pub(crate) fn with_tape_small<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
     unsafe { &*cell }.with(f)
 }
 
+/// Panics with `msg` from inside a tape access (a released handle, a full tape), without
+/// calling the panic hook.
+///
+/// A panic hook runs before unwinding starts, so while the access's `&mut TapeData` is still
+/// live: a hook that read the tape (`Tape::len()`, `v.data()`) would make a second one. So
+/// these panics print their message themselves, as the default hook does, and unwind with
+/// `resume_unwind` (the payload is the message: `catch_unwind` and `#[should_panic]` see it
+/// as usual); a custom hook does not see them (tested in `tests/panic_hook.rs`).
+#[cold]
+#[inline(never)]
+pub(crate) fn raise(msg: std::fmt::Arguments<'_>) -> ! {
+    use std::io::Write;
+    let msg = msg.to_string();
+    let thread = std::thread::current();
+    let _ = writeln!(
+        std::io::stderr(),
+        "thread '{}' panicked: {msg}",
+        thread.name().unwrap_or("<unnamed>")
+    );
+    std::panic::resume_unwind(Box::new(msg))
+}
+
 impl TapeCell {
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut TapeData) -> R) -> R {
         #[cfg(debug_assertions)]
         let _busy = BusyGuard::enter(&self.busy);
         // SAFETY: the cell is thread-local and, by the invariant of `with_tape`, no other
-        // reference to its data is live while `f` runs.
+        // reference to its data is live while `f` runs. The panics `f` raises on purpose
+        // go through `raise`, which calls no panic hook, so no user code runs meanwhile.
         f(unsafe { &mut *self.data.get() })
     }
 }
@@ -257,10 +280,11 @@ impl TapeData {
     #[inline(always)]
     pub(crate) fn push(&mut self, val: f64, op: Op, a: u32, b: u32) -> u32 {
         let idx = self.val.len();
-        assert!(
-            idx < u32::MAX as usize,
-            "micrograd: the tape is full (2^32 - 1 nodes); release nodes with Tape::scope or Tape::truncate"
-        );
+        if idx >= u32::MAX as usize {
+            raise(format_args!(
+                "micrograd: the tape is full (2^32 - 1 nodes); release nodes with Tape::scope or Tape::truncate"
+            ));
+        }
         self.val.push(val);
         self.op.push(op);
         self.ab.push([a, b]);
@@ -357,10 +381,12 @@ impl TapeData {
             .push((self.operands.len(), self.consts.len()));
         self.live_floor = self.floors[0].1;
         self.last_run = (first, m as u32);
-        self.epoch = self
-            .epoch
-            .checked_add(1)
-            .expect("micrograd: more than 2^32 truncations of one tape");
+        self.epoch = match self.epoch.checked_add(1) {
+            Some(e) => e,
+            None => raise(format_args!(
+                "micrograd: more than 2^32 truncations of one tape"
+            )),
+        };
     }
 
     /// `mark`, or, if a truncation since it went below it, that truncation's point (the
@@ -682,11 +708,11 @@ fn dot_propagate(g: f64, args: &[u32], val: &[f64], grad: &mut [f64]) {
 #[cold]
 #[inline(never)]
 fn released(idx: u32, epoch: u32) -> ! {
-    panic!(
+    raise(format_args!(
         "micrograd: use of a released Value (node {idx}, made in tape epoch {epoch}). \
          Its node was freed when a Tape::scope() ended or Tape::truncate() ran; keep only \
          values made before the scope began (parameters), or copy the number out with .data()"
-    )
+    ))
 }
 
 /// Control of this thread's tape: its size, and releasing the nodes of a finished step.
