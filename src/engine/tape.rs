@@ -655,8 +655,9 @@ fn span_group_value(
     Some(i + 2 * SPAN_GROUP)
 }
 
-/// The backward rule of the n-ary operations (`Sum`, `Dot`, `Affine`, whose operands are
-/// `operands[a..a + b]`), called from [`Op::propagate`] with a constant `op`.
+/// The backward rule of the n-ary operations (`Sum`, `Dot`, `Affine`, `AffineSpan`; their
+/// operands as documented at [`TapeData::operands`]), called from [`Op::propagate`] with a
+/// constant `op`.
 #[inline(always)]
 pub(crate) fn nary_propagate(
     op: Op,
