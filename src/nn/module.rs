@@ -252,8 +252,8 @@ impl Layer {
     /// Each neuron's output, in order: the numbers of [`Neuron::forward`], to the bit, made
     /// neuron after neuron in one tape access. If every neuron's weights are consecutive
     /// nodes (as [`Neuron::new`] makes them), each pre-activation is an
-    /// [`Op::AffineSpan`](crate::engine::Op::AffineSpan) node (the layer's inputs listed once);
-    /// otherwise an [`Op::Affine`](crate::engine::Op::Affine) node, as `Neuron::forward` makes.
+    /// [`Op::AffineSpan`] node (the layer's inputs listed once);
+    /// otherwise an [`Op::Affine`] node, as `Neuron::forward` makes.
     ///
     /// Panics if `x.len()` is not the neurons' number of inputs (a programming error).
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
