@@ -315,16 +315,7 @@ impl Value {
         with_tape(|t| {
             let start = t.operands.len();
             t.operands.reserve(values.len());
-            let now = t.now();
-            let mut live = true;
-            for v in values {
-                live &= TapeData::surely_live(now, v.idx, v.epoch);
-            }
-            if !live {
-                for v in values {
-                    v.index(t);
-                }
-            }
+            check_all(t, values);
             t.operands.extend(values.iter().map(|v| v.idx));
             let val = &t.val[..];
             let mut s = 0.0;
@@ -410,16 +401,7 @@ impl Value {
     ) -> Vec<Value> {
         let mut out = Vec::with_capacity(neurons.len());
         with_tape(|t| {
-            let now = t.now();
-            let mut live = true;
-            for v in x {
-                live &= TapeData::surely_live(now, v.idx, v.epoch);
-            }
-            if !live {
-                for v in x {
-                    v.index(t);
-                }
-            }
+            check_all(t, x);
             // The operand lists of all the neurons, grown at once (one memset per layer).
             let per = 1 + 2 * x.len();
             let mut start = t.operands.len();
@@ -432,6 +414,24 @@ impl Value {
             }
         });
         out
+    }
+}
+
+/// Checks every handle of `values` on `t`: the fast test on each, and the full check (which
+/// accepts older live handles and reports a released one) only if one fails it.
+///
+/// Panics if a handle was released.
+#[inline(always)]
+fn check_all(t: &TapeData, values: &[Value]) {
+    let now = t.now();
+    let mut live = true;
+    for v in values {
+        live &= TapeData::surely_live(now, v.idx, v.epoch);
+    }
+    if !live {
+        for v in values {
+            v.index(t);
+        }
     }
 }
 
@@ -480,15 +480,7 @@ impl Value {
         let mut out = Vec::with_capacity(neurons.len());
         with_tape(|t| {
             let now = t.now();
-            let mut live = true;
-            for v in x {
-                live &= TapeData::surely_live(now, v.idx, v.epoch);
-            }
-            if !live {
-                for v in x {
-                    v.index(t);
-                }
-            }
+            check_all(t, x);
             let n = x.len();
             let xs = t.operands.len() as u32;
             t.operands.extend(x.iter().map(|v| v.idx));
