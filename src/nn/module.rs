@@ -148,13 +148,8 @@ pub struct Neuron {
 impl Neuron {
     /// A neuron of `nin` inputs with weights drawn from `rng` (uniform in `[-1, 1)`) and bias 0.
     pub fn new(nin: usize, act: Activation, rng: &mut ChaCha8Rng) -> Neuron {
-        let w: Vec<Value> = (0..nin).map(|_| Value::new(uniform_pm1(rng))).collect();
-        Neuron {
-            span: Value::span(&w),
-            w,
-            b: Value::new(0.0),
-            act,
-        }
+        let w = (0..nin).map(|_| Value::new(uniform_pm1(rng))).collect();
+        Neuron::from_values(w, Value::new(0.0), act)
     }
 
     /// A neuron made of existing parameters (weights `w`, bias `b`), e.g. leaves of a gradient
@@ -228,9 +223,9 @@ impl fmt::Display for Neuron {
 /// A layer of neurons that all see the same inputs.
 pub struct Layer {
     neurons: Vec<Neuron>,
-    /// The neurons' common number of inputs (at least 1), if every neuron's weights are a
-    /// span: then `forward` makes `AffineSpan` nodes, with one input-count check.
-    span_nin: Option<usize>,
+    /// Whether every neuron's weights are a span, of one number of inputs (at least 1): then
+    /// `forward` makes `AffineSpan` nodes, with one input-count check.
+    spans: bool,
 }
 
 impl Layer {
@@ -243,10 +238,7 @@ impl Layer {
     pub fn from_neurons(neurons: Vec<Neuron>) -> Layer {
         let nin = neurons.first().map_or(0, Neuron::nin);
         let spans = nin > 0 && neurons.iter().all(|n| n.span.is_some() && n.nin() == nin);
-        Layer {
-            neurons,
-            span_nin: spans.then_some(nin),
-        }
+        Layer { neurons, spans }
     }
 
     /// Each neuron's output, in order: the numbers of [`Neuron::forward`], to the bit, made
@@ -257,25 +249,22 @@ impl Layer {
     ///
     /// Panics if `x.len()` is not the neurons' number of inputs (a programming error).
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
-        match self.span_nin {
-            Some(_) => {
-                self.neurons[0].check_nin(x.len());
-                Value::span_neurons(
-                    self.neurons.iter().map(|n| {
-                        let span = n
-                            .span
-                            .expect("span_nin is set only if every neuron has a span");
-                        (span, n.b, n.act.op())
-                    }),
-                    x,
-                )
+        if self.spans {
+            self.neurons[0].check_nin(x.len());
+            Value::span_neurons(
+                self.neurons.iter().map(|n| {
+                    let span = n
+                        .span
+                        .expect("`spans` is set only if every neuron has a span");
+                    (span, n.b, n.act.op())
+                }),
+                x,
+            )
+        } else {
+            for n in &self.neurons {
+                n.check_nin(x.len());
             }
-            None => {
-                for n in &self.neurons {
-                    n.check_nin(x.len());
-                }
-                Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x)
-            }
+            Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x)
         }
     }
 
