@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use micrograd::expr::{self, BinOp, Expr, ExprKind, Func};
+use micrograd::engine::Op;
+use micrograd::expr::{self, BinOp, Expr, ExprKind};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -264,7 +265,7 @@ fn tree() -> impl Strategy<Value = Expr> {
             inner
                 .clone()
                 .prop_map(|a| Expr::new(ExprKind::Neg(Box::new(a)))),
-            (prop::sample::select(Func::ALL.to_vec()), inner.clone())
+            (prop::sample::select(Op::functions().collect::<Vec<_>>()), inner.clone())
                 .prop_map(|(f, a)| Expr::new(ExprKind::Call(f, Box::new(a)))),
             (ops, inner.clone(), inner).prop_map(|(op, a, b)| Expr::new(ExprKind::Binary(
                 op,
@@ -280,7 +281,7 @@ fn shape(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Number(x) => format!("#{:x}", x.to_bits()),
         ExprKind::Name(n) => n.clone(),
-        ExprKind::Call(f, a) => format!("{}({})", f.name(), shape(a)),
+        ExprKind::Call(f, a) => format!("{}({})", f.symbol(), shape(a)),
         ExprKind::Neg(a) => format!("(neg {})", shape(a)),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", op.symbol(), shape(a), shape(b)),
     }

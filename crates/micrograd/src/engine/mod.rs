@@ -1,6 +1,8 @@
 //! The autograd engine: [`Value`], its operations, the tape and backward.
 //!
 //! - `ops.rs`: the table of operations, each with its forward value and local derivative.
+//! - `nary.rs`: the n-ary operations (`sum`, `dot`, `affine`, a layer's neurons): operand
+//!   layouts, values, backward rules, grouped replay.
 //! - `tape.rs`: the thread-local struct-of-arrays tape, scopes, and the backward sweep.
 //! - `value.rs`: the `Value` handle and its operator syntax.
 //! - `replay.rs`: [`Recording`], re-running a recorded graph on new leaf values.
@@ -8,6 +10,7 @@
 //! - `gradcheck.rs`: finite differences beside the engine's gradients.
 
 mod gradcheck;
+mod nary;
 mod ops;
 mod parallel;
 mod replay;
@@ -19,5 +22,12 @@ pub use ops::{Arity, Op};
 pub use parallel::DataParallel;
 pub use replay::Recording;
 pub use tape::{Mark, Scope, Tape};
-pub(crate) use value::Span;
+pub(crate) use nary::{NeuronParts, SpanNeuron};
+pub(crate) use ops::OpCode;
 pub use value::{Exponent, Node, Value};
+
+/// Crate-internal (tests): the tape's op code of a value's node.
+#[cfg(test)]
+pub(crate) fn op_code_of(v: Value) -> OpCode {
+    tape::with_tape(|t| t.op[v.id_unchecked()])
+}

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use super::tape::{Mark, with_tape};
+use super::tape::{Mark, live, with_tape};
 use super::value::Value;
 
 /// A recorded stretch of this thread's tape that can be re-run on updated leaves.
@@ -88,6 +88,7 @@ impl Recording {
     }
 
     /// The number of nodes recorded.
+    #[track_caller]
     pub fn len(&self) -> usize {
         self.last.map_or(0, |v| v.id() + 1 - self.start.nodes())
     }
@@ -99,26 +100,28 @@ impl Recording {
 
     /// Recomputes the value of every recorded node from the current leaf data, in recording
     /// order, and returns the output's value. Grads are left alone.
+    #[track_caller]
     pub fn forward(&self) -> f64 {
-        with_tape(|t| {
-            let root = self.output.index(t);
+        live(with_tape(|t| {
+            let root = self.output.index(t)?;
             if let Some(last) = self.last {
-                let end = last.index(t) + 1;
+                let end = last.index(t)? + 1;
                 t.forward_range(self.start.nodes(), end);
             }
-            t.val[root]
-        })
+            Ok(t.val[root])
+        }))
     }
 
     /// [`forward`](Recording::forward), then back-propagation from the output: every
     /// recorded node's grad restarts from 0, every leaf made before the recording accumulates
     /// d output / d leaf. Returns the output's value.
+    #[track_caller]
     pub fn replay(&self) -> f64 {
-        with_tape(|t| {
-            let root = self.output.index(t);
+        live(with_tape(|t| {
+            let root = self.output.index(t)?;
             match self.last {
                 Some(last) => {
-                    let (lo, hi) = (self.start.nodes(), last.index(t) + 1);
+                    let (lo, hi) = (self.start.nodes(), last.index(t)? + 1);
                     t.forward_range(lo, hi);
                     t.grow_grad(hi);
                     t.grad[lo..hi].fill(0.0);
@@ -132,7 +135,7 @@ impl Recording {
                 }
                 None => t.backward(root),
             }
-            t.val[root]
-        })
+            Ok(t.val[root])
+        }))
     }
 }

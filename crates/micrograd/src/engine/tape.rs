@@ -15,7 +15,8 @@ use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use super::ops::{Arity, Op};
+use super::nary;
+use super::ops::{Arity, OpCode};
 
 /// A position on the tape, returned by [`Tape::mark`] and consumed by [`Tape::truncate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,15 +60,13 @@ pub(crate) struct TapeData {
     /// Invariant: `grad.len() <= val.len()`.
     pub(crate) grad: Vec<f64>,
     /// Operation that made each node.
-    pub(crate) op: Vec<Op>,
+    pub(crate) op: Vec<OpCode>,
     /// Operands `[a, b]` of each node. `a`: a node index, or for n-ary ops the start in
     /// `operands`. `b`: a node index, an index into `consts`, or for n-ary ops the count.
     pub(crate) ab: Vec<[u32; 2]>,
     /// Constant pool for [`Arity::WithConst`](super::ops::Arity::WithConst) operations.
     pub(crate) consts: Vec<f64>,
-    /// Operand lists of n-ary operations: `Sum` `[a, n]`: `operands[a..a + n]`; `Dot`
-    /// `[a, 2n]` and `Affine` `[a, 2n + 1]`: the pairs `w_i, x_i` (after `b` for `Affine`);
-    /// `AffineSpan` `[a, n]`: see [`span_parts`].
+    /// Operand lists of n-ary operations (their layouts: see [`nary`]).
     pub(crate) operands: Vec<u32>,
     /// Scratch space for a layer's input values (kept to reuse its allocation).
     pub(crate) scratch: Vec<f64>,
@@ -144,14 +143,17 @@ pub(crate) fn with_tape_small<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
     unsafe { &*cell }.with(f)
 }
 
-/// Panics with `msg` from inside a tape access (a released handle, a full tape), without
-/// calling the panic hook.
+/// Panics with `msg` from inside a tape access, without calling the panic hook: for the
+/// limits of the tape's `u32` positions (more than 2^32 - 1 nodes, operands or truncations),
+/// which are met in the middle of making a node.
 ///
 /// A panic hook runs before unwinding starts, so while the access's `&mut TapeData` is still
 /// live: a hook that read the tape (`Tape::len()`, `v.data()`) would make a second one. So
 /// these panics print their message themselves, as the default hook does, and unwind with
 /// `resume_unwind` (the payload is the message: `catch_unwind` and `#[should_panic]` see it
-/// as usual); a custom hook does not see them (tested in `tests/panic_hook.rs`).
+/// as usual). A user's mistake (a released handle) is not raised here: the access returns
+/// [`Released`] and the public method panics after the access ends ([`live`]), with the
+/// hook and at the caller's line.
 #[cold]
 #[inline(never)]
 pub(crate) fn raise(msg: std::fmt::Arguments<'_>) -> ! {
@@ -227,15 +229,14 @@ impl TapeData {
         self.val.len()
     }
 
-    /// Checks that a handle `(idx, epoch)` still refers to a live node and returns its index.
-    ///
-    /// Panics with an explanation if the node was released by a truncation.
+    /// Checks that a handle `(idx, epoch)` still refers to a live node and returns its index,
+    /// or [`Released`] if the node was released by a truncation.
     #[inline(always)]
-    pub(crate) fn check(&self, idx: u32, epoch: u32) -> usize {
+    pub(crate) fn check(&self, idx: u32, epoch: u32) -> Result<usize, Released> {
         if TapeData::surely_live(self.now(), idx, epoch) || self.older_handle_is_live(idx, epoch) {
-            idx as usize
+            Ok(idx as usize)
         } else {
-            released(idx, epoch)
+            Err(Released { idx, epoch })
         }
     }
 
@@ -278,7 +279,7 @@ impl TapeData {
     ///
     /// Pre: `a`/`b` are already checked indices (or constant / operand positions, by arity).
     #[inline(always)]
-    pub(crate) fn push(&mut self, val: f64, op: Op, a: u32, b: u32) -> u32 {
+    pub(crate) fn push(&mut self, val: f64, op: OpCode, a: u32, b: u32) -> u32 {
         let idx = self.val.len();
         if idx >= u32::MAX as usize {
             raise(format_args!(
@@ -322,7 +323,7 @@ impl TapeData {
         if cached < self.consts.len() && self.consts[cached].to_bits() == bits {
             return cached as u32;
         }
-        let idx = self.consts.len() as u32;
+        let idx = operand_pos(self.consts.len());
         self.consts.push(c);
         self.const_cache[slot] = idx;
         idx
@@ -426,7 +427,7 @@ impl TapeData {
         // Clear interior adjoints left by an earlier backward (or set_grad) below the root.
         let dirty = self.dirty.min(n).min(cleared_from);
         for i in 0..dirty {
-            if self.op[i] != Op::Leaf {
+            if self.op[i] != OpCode::Leaf {
                 self.grad[i] = 0.0;
             }
         }
@@ -468,25 +469,19 @@ impl TapeData {
             let op = ops[i];
             let [a, b] = ab[i];
             let (a, b) = (a as usize, b as usize);
-            if op == Op::AffineSpan
-                && i + 2 * SPAN_GROUP <= hi
-                && let Some(next) = span_group_value(val, ops, ab, operands, consts, i)
+            if op == OpCode::AffineSpan
+                && i + 2 * nary::SPAN_GROUP <= hi
+                && let Some(next) = nary::span_group_value(val, ops, ab, operands, consts, i)
             {
                 i = next;
                 continue;
             }
-            val[i] = match op {
-                Op::Leaf => {
-                    i += 1;
-                    continue;
-                }
+            match op.arity() {
+                Arity::Leaf => {}
                 // The same order of additions as when the node was made (bit-equal).
-                Op::Sum => sum_value(val, &operands[a..a + b]),
-                Op::Dot => dot_value(val, &operands[a..a + b]),
-                Op::Affine => affine_value(val, &operands[a..a + b]),
-                Op::AffineSpan => span_value(val, operands, a, b),
-                _ => op.forward_node(a, b, val, consts),
-            };
+                Arity::Nary => val[i] = nary::value(op, a, b, val, operands),
+                _ => val[i] = op.forward_node(a, b, val, consts),
+            }
             i += 1;
         }
     }
@@ -494,7 +489,7 @@ impl TapeData {
     /// Whether every operand below `lo` of the nodes in `lo..hi` is a leaf (then a sweep
     /// over `lo..hi` alone gives the leaves below `lo` their full gradient).
     pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
-        let leaf_or_recent = |x: usize| x >= lo || self.op[x] == Op::Leaf;
+        let leaf_or_recent = |x: usize| x >= lo || self.op[x] == OpCode::Leaf;
         (lo..hi).all(|i| {
             let [a, b] = self.ab[i];
             let (a, b) = (a as usize, b as usize);
@@ -502,7 +497,7 @@ impl TapeData {
                 Arity::Leaf => true,
                 Arity::Nary => {
                     let mut all = true;
-                    self.for_each_nary_operand(self.op[i], a, b, |x| {
+                    nary::for_each_operand(&self.operands, self.op[i], a, b, |x| {
                         all &= leaf_or_recent(x as usize)
                     });
                     all
@@ -511,21 +506,6 @@ impl TapeData {
                 Arity::Unary | Arity::WithConst => leaf_or_recent(a),
             }
         })
-    }
-
-    /// Calls `f` on each node operand of the n-ary node `[a, b]` made by `op`, in the order
-    /// of [`Node::inputs`](super::value::Node::inputs).
-    pub(crate) fn for_each_nary_operand(&self, op: Op, a: usize, b: usize, mut f: impl FnMut(u32)) {
-        if op == Op::AffineSpan {
-            let (bias, w0, x) = span_parts(&self.operands, a, b);
-            f(bias);
-            for (j, &xj) in x.iter().enumerate() {
-                f(w0 + j as u32);
-                f(xj);
-            }
-        } else {
-            self.operands[a..a + b].iter().for_each(|&x| f(x));
-        }
     }
 
     /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
@@ -538,181 +518,72 @@ impl TapeData {
 
     /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).
     pub(crate) fn touch_grad(&mut self, idx: usize) {
-        if self.op[idx] != Op::Leaf {
+        if self.op[idx] != OpCode::Leaf {
             // grad covers idx (set_grad grew it), so dirty <= grad.len() still holds.
             self.dirty = self.dirty.max(idx + 1);
         }
     }
 }
 
-/// The value of a [`Op::Sum`] node with operands `args`, added in order. Making the node
-/// and replaying it both use this function, so they agree to the bit.
-#[inline]
-pub(crate) fn sum_value(val: &[f64], args: &[u32]) -> f64 {
-    let mut s = 0.0;
-    for &i in args {
-        s += val[i as usize];
+/// A handle whose node was released: the error of every tape access that meets one. The
+/// public method turns it into a panic after the access has ended ([`live`]), so the panic
+/// hook may read the tape and the message names the caller's line (`#[track_caller]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Released {
+    idx: u32,
+    epoch: u32,
+}
+
+impl Released {
+    /// The error for a released handle to node `idx` (its epoch unknown).
+    pub(crate) fn of_node(idx: u32) -> Released {
+        Released { idx, epoch: u32::MAX }
     }
-    s
-}
 
-/// The value of a [`Op::Dot`] node with operands `args = [w0, x0, w1, x1, ...]`: the products
-/// added in order, as `sum(w * x for ...)` in micrograd. Shared by making and replaying.
-#[inline]
-pub(crate) fn dot_value(val: &[f64], args: &[u32]) -> f64 {
-    let mut s = 0.0;
-    for p in args.chunks_exact(2) {
-        s += val[p[0] as usize] * val[p[1] as usize];
+    /// Panics with what happened and what to do, at the caller's location.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(crate) fn panic(self) -> ! {
+        let epoch = match self.epoch {
+            u32::MAX => String::new(),
+            e => format!(", made in tape epoch {e}"),
+        };
+        panic!(
+            "micrograd: use of a released Value (node {}{epoch}). Its node was freed when a \
+             Tape::scope() ended or Tape::truncate() ran; keep only values made before the \
+             scope began (parameters), or copy the number out with .data()",
+            self.idx
+        )
     }
-    s
 }
 
-/// The value of an [`Op::Affine`] node with operands `args = [b, w0, x0, w1, x1, ...]`:
-/// the [`dot_value`] of the pairs, then `+ b` (the number `dot(w, x) + b` gives).
-#[inline]
-pub(crate) fn affine_value(val: &[f64], args: &[u32]) -> f64 {
-    dot_value(val, &args[1..]) + val[args[0] as usize]
-}
-
-/// The operands of an [`Op::AffineSpan`] node `[a, n]`: `(bias, first weight, x)`, where
-/// `operands[a]` is the bias, `operands[a + 1]` the start of the input list `x` (`n`
-/// entries, written before the node and shared by the neurons of a layer) and
-/// `operands[a + 2]` the first of the `n` consecutive weight nodes.
+/// The result of a tape access, or the panic of a released handle at the caller's line.
 #[inline(always)]
-pub(crate) fn span_parts(operands: &[u32], a: usize, n: usize) -> (u32, u32, &[u32]) {
-    let xs = operands[a + 1] as usize;
-    (operands[a], operands[a + 2], &operands[xs..xs + n])
+#[track_caller]
+pub(crate) fn live<T>(r: Result<T, Released>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => e.panic(),
+    }
 }
 
-/// The value of an [`Op::AffineSpan`] node `[a, n]`: the products `w_i * x_i` added in
-/// order, then `+ b`, as [`affine_value`] (the same bits).
-#[inline]
-pub(crate) fn span_value(val: &[f64], operands: &[u32], a: usize, n: usize) -> f64 {
-    let (bias, w0, x) = span_parts(operands, a, n);
-    let w = &val[w0 as usize..w0 as usize + n];
-    let mut s = 0.0;
-    for (&vw, &xi) in w.iter().zip(x) {
-        s += vw * val[xi as usize];
-    }
-    s + val[bias as usize]
-}
-
-/// How many neurons of a layer a replay computes side by side.
-const SPAN_GROUP: usize = 4;
-
-/// Replays `SPAN_GROUP` neurons of a layer at once, if nodes `i..i + 2 * SPAN_GROUP` are
-/// such neurons: `AffineSpan` nodes reading the same input list, each followed by a unary
-/// activation of it. Each sum keeps its order (the same bits as [`span_value`]), but the
-/// chains of additions are independent and overlap (one alone waits on the latency of each
-/// addition). Returns the index after the group, or `None` (nothing computed) if the nodes
-/// are not such a group.
-#[inline]
-fn span_group_value(
-    val: &mut [f64],
-    ops: &[Op],
-    ab: &[[u32; 2]],
-    operands: &[u32],
-    consts: &[f64],
-    i: usize,
-) -> Option<usize> {
-    let [a0, n] = ab[i];
-    let (n, xs) = (n as usize, operands[a0 as usize + 1]);
-    let mut w0 = [0usize; SPAN_GROUP];
-    let mut bias = [0usize; SPAN_GROUP];
-    for k in 0..SPAN_GROUP {
-        let (node, act) = (i + 2 * k, i + 2 * k + 1);
-        let [a, m] = ab[node];
-        if ops[node] != Op::AffineSpan
-            || m as usize != n
-            || operands[a as usize + 1] != xs
-            || ops[act].arity() != Arity::Unary
-            || ab[act][0] as usize != node
-        {
-            return None;
-        }
-        bias[k] = operands[a as usize] as usize;
-        w0[k] = operands[a as usize + 2] as usize;
-    }
-    let x = &operands[xs as usize..xs as usize + n];
-    let mut s = [0.0; SPAN_GROUP];
-    {
-        let val = &*val;
-        let w: [&[f64]; SPAN_GROUP] = std::array::from_fn(|k| &val[w0[k]..w0[k] + n]);
-        for (j, &xj) in x.iter().enumerate() {
-            let vx = val[xj as usize];
-            for k in 0..SPAN_GROUP {
-                s[k] += w[k][j] * vx;
-            }
-        }
-    }
-    for k in 0..SPAN_GROUP {
-        val[i + 2 * k] = s[k] + val[bias[k]];
-    }
-    for k in 0..SPAN_GROUP {
-        let act = i + 2 * k + 1;
-        val[act] = ops[act].forward_node(i + 2 * k, 0, val, consts);
-    }
-    Some(i + 2 * SPAN_GROUP)
-}
-
-/// The backward rule of the n-ary operations (`Sum`, `Dot`, `Affine`, `AffineSpan`; their
-/// operands as documented at [`TapeData::operands`]), called from [`Op::propagate`] with a
-/// constant `op`.
+/// A position in (or a length of) the tape's operand list or constant pool as a `u32`,
+/// checked: past 2^32 - 1 the tape is full (a clear panic, not a wrapped index).
 #[inline(always)]
-pub(crate) fn nary_propagate(
-    op: Op,
-    g: f64,
-    a: usize,
-    b: usize,
-    val: &[f64],
-    grad: &mut [f64],
-    operands: &[u32],
-) {
-    match op {
-        Op::Sum => {
-            for &x in &operands[a..a + b] {
-                grad[x as usize] += g;
-            }
-        }
-        Op::Dot => dot_propagate(g, &operands[a..a + b], val, grad),
-        Op::Affine => {
-            grad[operands[a] as usize] += g;
-            dot_propagate(g, &operands[a + 1..a + b], val, grad);
-        }
-        Op::AffineSpan => {
-            // The same additions in the same order as `Affine` (the same bits).
-            let (bias, w0, x) = span_parts(operands, a, b);
-            grad[bias as usize] += g;
-            for (j, &xi) in x.iter().enumerate() {
-                let (wi, xi) = (w0 as usize + j, xi as usize);
-                let (vw, vx) = (val[wi], val[xi]);
-                grad[wi] += g * vx;
-                grad[xi] += g * vw;
-            }
-        }
-        _ => unreachable!("micrograd internal error: {op:?} is not an n-ary operation"),
-    }
-}
-
-/// Adds `g * x_i` into `grad[w_i]` and `g * w_i` into `grad[x_i]` for the pairs
-/// `args = [w0, x0, w1, x1, ...]` of a dot product whose adjoint is `g`.
-#[inline(always)]
-fn dot_propagate(g: f64, args: &[u32], val: &[f64], grad: &mut [f64]) {
-    for pair in args.chunks_exact(2) {
-        let (w, x) = (pair[0] as usize, pair[1] as usize);
-        let (vw, vx) = (val[w], val[x]);
-        grad[w] += g * vx;
-        grad[x] += g * vw;
+pub(crate) fn operand_pos(n: usize) -> u32 {
+    match u32::try_from(n) {
+        Ok(p) => p,
+        Err(_) => operands_full(),
     }
 }
 
 #[cold]
 #[inline(never)]
-fn released(idx: u32, epoch: u32) -> ! {
+fn operands_full() -> ! {
     raise(format_args!(
-        "micrograd: use of a released Value (node {idx}, made in tape epoch {epoch}). \
-         Its node was freed when a Tape::scope() ended or Tape::truncate() ran; keep only \
-         values made before the scope began (parameters), or copy the number out with .data()"
+        "micrograd: the tape's operand list is full (2^32 - 1 entries); release nodes with \
+         Tape::scope or Tape::truncate"
     ))
 }
 

@@ -4,42 +4,7 @@
 use std::fmt;
 
 use super::span::Span;
-
-/// A function of the language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Func {
-    /// `exp(x)`
-    Exp,
-    /// `log(x)`, the natural logarithm
-    Log,
-    /// `tanh(x)`
-    Tanh,
-    /// `relu(x)` = `max(x, 0)`
-    Relu,
-    /// `sigmoid(x)` = `1 / (1 + exp(-x))`
-    Sigmoid,
-}
-
-impl Func {
-    /// Every function, in the order messages list them.
-    pub const ALL: [Func; 5] = [Func::Exp, Func::Log, Func::Tanh, Func::Relu, Func::Sigmoid];
-
-    /// The function called `name`, if there is one.
-    pub fn from_name(name: &str) -> Option<Func> {
-        Func::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Its name in programs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Func::Exp => "exp",
-            Func::Log => "log",
-            Func::Tanh => "tanh",
-            Func::Relu => "relu",
-            Func::Sigmoid => "sigmoid",
-        }
-    }
-}
+use crate::engine::Op;
 
 /// A binary operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,7 +51,8 @@ pub enum ExprKind {
     /// A name: an input, or a name assigned by an earlier statement.
     Name(String),
     /// A function applied to one argument.
-    Call(Func, Box<Expr>),
+    /// A function call: the function is one of [`Op::functions`] (`tanh(x)`).
+    Call(Op, Box<Expr>),
     /// Unary minus.
     Neg(Box<Expr>),
     /// A binary operation.
@@ -136,7 +102,7 @@ impl Expr {
             }
             ExprKind::Name(n) => f.write_str(n)?,
             ExprKind::Call(func, arg) => {
-                write!(f, "{}(", func.name())?;
+                write!(f, "{}(", func.symbol())?;
                 arg.write(f, 0)?;
                 f.write_str(")")?;
             }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::ast::{BinOp, Expr, ExprKind, Func, Statement};
+use super::ast::{BinOp, Expr, ExprKind, Statement};
 use super::error::EvalError;
 use super::span::Location;
 use crate::engine::{Op, Value};
@@ -209,23 +209,11 @@ fn eval_expr(src: &str, e: &Expr, env: &HashMap<String, Scalar>) -> Result<Scala
     Ok(pop(&mut values))
 }
 
-fn call(func: Func, x: Scalar) -> Scalar {
-    let op = match func {
-        Func::Exp => Op::Exp,
-        Func::Log => Op::Log,
-        Func::Tanh => Op::Tanh,
-        Func::Relu => Op::Relu,
-        Func::Sigmoid => Op::Sigmoid,
-    };
+/// `func(x)`: folded for a constant, else the function's node (a function of the table).
+fn call(func: Op, x: Scalar) -> Scalar {
     match x {
-        Scalar::Const(c) => Scalar::Const(op.forward(c, 0.0)),
-        Scalar::Node(v) => Scalar::Node(match func {
-            Func::Exp => v.exp(),
-            Func::Log => v.log(),
-            Func::Tanh => v.tanh(),
-            Func::Relu => v.relu(),
-            Func::Sigmoid => v.sigmoid(),
-        }),
+        Scalar::Const(c) => Scalar::Const(func.forward(c, 0.0)),
+        Scalar::Node(v) => Scalar::Node(v.apply(func)),
     }
 }
 

@@ -48,7 +48,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-pub use ast::{BinOp, Expr, ExprKind, Func, Statement, Target};
+pub use ast::{BinOp, Expr, ExprKind, Statement, Target};
 pub use error::{Error, ErrorKind, EvalError, ParseError};
 pub use eval::{Evaluation, Scalar, is_identifier};
 pub use parser::{MAX_DEPTH, MAX_NESTING};

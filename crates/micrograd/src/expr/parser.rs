@@ -10,7 +10,8 @@
 //! atom      := NUMBER | NAME | NAME '(' expr ')' | '(' expr ')'
 //! ```
 
-use super::ast::{BinOp, Expr, ExprKind, Func, Statement, Target};
+use super::ast::{BinOp, Expr, ExprKind, Statement, Target};
+use crate::engine::Op;
 use super::error::{ErrorKind, ParseError};
 use super::lexer::{Token, TokenKind, tokenize};
 use super::span::{Location, Span};
@@ -229,13 +230,12 @@ impl Parser<'_> {
                 ))
             }
             TokenKind::Name(name) if self.peek_at(1) == &TokenKind::LParen => {
-                let Some(func) = Func::from_name(name) else {
-                    let known: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
+                let Some(func) = Op::function(name) else {
                     return Err(ParseError::new(
                         self.src,
                         tok.span,
                         ErrorKind::UnknownFunction(name.clone()),
-                        format!("the functions are {}", known.join(", ")),
+                        format!("the functions are {}", Op::function_names()),
                     ));
                 };
                 self.bump();

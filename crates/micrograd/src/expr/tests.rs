@@ -18,7 +18,7 @@ fn shape(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Number(x) => format!("{x}"),
         ExprKind::Name(n) => n.clone(),
-        ExprKind::Call(f, a) => format!("{}({})", f.name(), shape(a)),
+        ExprKind::Call(f, a) => format!("{}({})", f.symbol(), shape(a)),
         ExprKind::Neg(a) => format!("(neg {})", shape(a)),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", op.symbol(), shape(a), shape(b)),
     }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
-use crate::engine::{Op, Span, Value};
+use crate::engine::{NeuronParts, Op, OpCode, SpanNeuron, Value};
 
 /// Something with trainable parameters, as micrograd's `Module`.
 pub trait Module {
@@ -142,7 +142,7 @@ pub struct Neuron {
     act: Activation,
     /// `Some` if the weights are consecutive nodes (as `Neuron::new` makes them): the layer
     /// then reads them as one slice (see `Value::span_neurons`).
-    span: Option<Span>,
+    span: Option<SpanNeuron>,
 }
 
 impl Neuron {
@@ -156,7 +156,7 @@ impl Neuron {
     /// check.
     pub fn from_values(w: Vec<Value>, b: Value, act: Activation) -> Neuron {
         Neuron {
-            span: Value::span(&w),
+            span: Value::span(&w).map(|s| (s, b, act.op().map(OpCode::of))),
             w,
             b,
             act,
@@ -167,6 +167,7 @@ impl Neuron {
     ///
     /// Panics if `x.len()` is not the number of inputs (a programming error).
     #[inline]
+    #[track_caller]
     pub fn forward(&self, x: &[Value]) -> Value {
         self.check_nin(x.len());
         self.act.apply(Value::affine(&self.w, x, self.b))
@@ -174,6 +175,7 @@ impl Neuron {
 
     /// Panics unless the neuron has `n` inputs (a programming error).
     #[inline]
+    #[track_caller]
     fn check_nin(&self, n: usize) {
         assert_eq!(
             n,
@@ -223,9 +225,10 @@ impl fmt::Display for Neuron {
 /// A layer of neurons that all see the same inputs.
 pub struct Layer {
     neurons: Vec<Neuron>,
-    /// Whether every neuron's weights are a span, of one number of inputs (at least 1): then
-    /// `forward` makes `AffineSpan` nodes, with one input-count check.
-    spans: bool,
+    /// If every neuron's weights are a span, of one number of inputs (at least 1), the
+    /// neurons in that form, made once: `forward` then makes `AffineSpan` nodes, with one
+    /// input-count check.
+    spans: Option<Vec<SpanNeuron>>,
 }
 
 impl Layer {
@@ -237,34 +240,36 @@ impl Layer {
     /// A layer made of existing neurons.
     pub fn from_neurons(neurons: Vec<Neuron>) -> Layer {
         let nin = neurons.first().map_or(0, Neuron::nin);
-        let spans = nin > 0 && neurons.iter().all(|n| n.span.is_some() && n.nin() == nin);
+        let spans = if nin > 0 && neurons.iter().all(|n| n.nin() == nin) {
+            neurons.iter().map(|n| n.span).collect()
+        } else {
+            None
+        };
         Layer { neurons, spans }
     }
 
     /// Each neuron's output, in order: the numbers of [`Neuron::forward`], to the bit, made
     /// neuron after neuron in one tape access. If every neuron's weights are consecutive
-    /// nodes (as [`Neuron::new`] makes them), each pre-activation is an
-    /// [`Op::AffineSpan`] node (the layer's inputs listed once);
-    /// otherwise an [`Op::Affine`] node, as `Neuron::forward` makes.
+    /// nodes (as [`Neuron::new`] makes them), the pre-activations are made in a compact
+    /// form of [`Op::Affine`] that lists the layer's inputs once and reads each neuron's
+    /// weights as one slice; otherwise as `Neuron::forward` makes them.
     ///
     /// Panics if `x.len()` is not the neurons' number of inputs (a programming error).
+    #[track_caller]
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
-        if self.spans {
+        if let Some(spans) = &self.spans {
             self.neurons[0].check_nin(x.len());
-            Value::span_neurons(
-                self.neurons.iter().map(|n| {
-                    let span = n
-                        .span
-                        .expect("`spans` is set only if every neuron has a span");
-                    (span, n.b, n.act.op())
-                }),
-                x,
-            )
+            Value::span_neurons(spans, x)
         } else {
             for n in &self.neurons {
                 n.check_nin(x.len());
             }
-            Value::neurons(self.neurons.iter().map(|n| (&n.w[..], n.b, n.act.op())), x)
+            let parts: Vec<NeuronParts<'_>> = self
+                .neurons
+                .iter()
+                .map(|n| (&n.w[..], n.b, n.act.op()))
+                .collect();
+            Value::neurons(&parts, x)
         }
     }
 
@@ -296,5 +301,35 @@ impl fmt::Display for Layer {
             write!(f, "{n}")?;
         }
         f.write_str("]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Tape;
+    use rand_chacha::rand_core::SeedableRng;
+
+    /// A layer of neurons made by `Neuron::new` makes the engine's span form of `affine`;
+    /// one of scattered weights makes plain `affine` nodes (the numbers are compared bit for
+    /// bit in `tests/engine_nary.rs`).
+    #[test]
+    fn layers_of_new_neurons_use_the_span_form() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let span = Layer::new(3, 2, Activation::Tanh, &mut rng);
+        let scattered = Layer::from_neurons(
+            span.neurons()
+                .iter()
+                .map(|n| {
+                    let w = n.weights().iter().rev().copied().collect();
+                    Neuron::from_values(w, n.bias(), n.activation())
+                })
+                .collect(),
+        );
+        let _s = Tape::scope();
+        let x = Value::leaves(&[0.1, 0.2, 0.3]);
+        let code = |y: Value| crate::engine::op_code_of(y.node().inputs[0]);
+        assert_eq!(code(span.forward(&x)[0]), OpCode::AffineSpan);
+        assert_eq!(code(scattered.forward(&x)[0]), OpCode::Affine);
     }
 }
