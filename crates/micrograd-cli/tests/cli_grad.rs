@@ -84,7 +84,7 @@ fn run_case(case: &Case) -> Answer {
 #[test]
 fn binary_matches_pytorch_on_every_golden_case() {
     let goldens = load();
-    assert_eq!(goldens.cases.len(), 310);
+    assert_eq!(goldens.cases.len(), 313);
     // Two threads, each running its share of the processes.
     let results: Vec<(usize, Answer)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
@@ -103,7 +103,7 @@ fn binary_matches_pytorch_on_every_golden_case() {
             .flat_map(|h| h.join().unwrap())
             .collect()
     });
-    assert_eq!(results.len(), 310);
+    assert_eq!(results.len(), 313);
     let mut checker = Checker::default();
     for (i, (value, grads)) in results {
         let case = &goldens.cases[i];

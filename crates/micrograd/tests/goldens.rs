@@ -11,7 +11,7 @@ use micrograd::expr;
 #[test]
 fn library_matches_pytorch_on_every_golden_case() {
     let goldens = load();
-    assert_eq!(goldens.cases.len(), 310, "the file should hold 310 cases");
+    assert_eq!(goldens.cases.len(), 313, "the file should hold 313 cases");
     let mut checker = Checker::default();
     let tape_before = Tape::len();
     for case in &goldens.cases {

@@ -28,7 +28,10 @@ fn a_released_value_panics_at_the_users_line_and_the_hook_may_read_the_tape() {
     let caught_data = std::panic::catch_unwind(|| v.data());
     let _ = std::panic::take_hook();
 
-    for payload in [caught.expect_err("v + 1.0"), caught_data.expect_err("v.data()")] {
+    for payload in [
+        caught.expect_err("v + 1.0"),
+        caught_data.expect_err("v.data()"),
+    ] {
         let msg = payload
             .downcast_ref::<String>()
             .cloned()

@@ -265,7 +265,10 @@ fn tree() -> impl Strategy<Value = Expr> {
             inner
                 .clone()
                 .prop_map(|a| Expr::new(ExprKind::Neg(Box::new(a)))),
-            (prop::sample::select(Op::functions().collect::<Vec<_>>()), inner.clone())
+            (
+                prop::sample::select(Op::functions().collect::<Vec<_>>()),
+                inner.clone()
+            )
                 .prop_map(|(f, a)| Expr::new(ExprKind::Call(f, Box::new(a)))),
             (ops, inner.clone(), inner).prop_map(|(op, a, b)| Expr::new(ExprKind::Binary(
                 op,

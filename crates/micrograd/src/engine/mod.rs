@@ -18,12 +18,12 @@ mod tape;
 mod value;
 
 pub use gradcheck::{GradCheck, gradcheck};
+pub(crate) use nary::{NeuronParts, SpanNeuron};
+pub(crate) use ops::OpCode;
 pub use ops::{Arity, Op};
 pub use parallel::DataParallel;
 pub use replay::Recording;
 pub use tape::{Mark, Scope, Tape};
-pub(crate) use nary::{NeuronParts, SpanNeuron};
-pub(crate) use ops::OpCode;
 pub use value::{Exponent, Node, Value};
 
 /// Crate-internal (tests): the tape's op code of a value's node.

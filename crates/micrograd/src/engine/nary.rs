@@ -78,7 +78,13 @@ fn span_value(val: &[f64], operands: &[u32], a: usize, n: usize) -> f64 {
 
 /// Calls `f` on each node operand of the n-ary node `[a, n]` made by `op`, in the order of
 /// [`Node::inputs`](super::Node::inputs) (`b, w_0, x_0, ...` for both affine forms).
-pub(crate) fn for_each_operand(operands: &[u32], op: OpCode, a: usize, n: usize, mut f: impl FnMut(u32)) {
+pub(crate) fn for_each_operand(
+    operands: &[u32],
+    op: OpCode,
+    a: usize,
+    n: usize,
+    mut f: impl FnMut(u32),
+) {
     if op == OpCode::AffineSpan {
         let (bias, w0, x) = span_parts(operands, a, n);
         f(bias);

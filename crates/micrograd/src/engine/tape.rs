@@ -537,7 +537,10 @@ pub(crate) struct Released {
 impl Released {
     /// The error for a released handle to node `idx` (its epoch unknown).
     pub(crate) fn of_node(idx: u32) -> Released {
-        Released { idx, epoch: u32::MAX }
+        Released {
+            idx,
+            epoch: u32::MAX,
+        }
     }
 
     /// Panics with what happened and what to do, at the caller's location.

@@ -450,7 +450,12 @@ fn make_binary<const OP: u8>(t: &mut TapeData, x: Value, y: Value) -> Value {
         return released(y);
     };
     let v = op.forward(t.val[a], t.val[b]);
-    let i = t.push(v, const { OpCode::of(Op::ALL[OP as usize]) }, a as u32, b as u32);
+    let i = t.push(
+        v,
+        const { OpCode::of(Op::ALL[OP as usize]) },
+        a as u32,
+        b as u32,
+    );
     Value::at(t, i)
 }
 

@@ -11,10 +11,10 @@
 //! ```
 
 use super::ast::{BinOp, Expr, ExprKind, Statement, Target};
-use crate::engine::Op;
 use super::error::{ErrorKind, ParseError};
 use super::lexer::{Token, TokenKind, tokenize};
 use super::span::{Location, Span};
+use crate::engine::Op;
 
 /// The deepest expression tree accepted (counting every operation and call).
 ///
