@@ -531,3 +531,54 @@ fn schedule_values() {
     assert_eq!(Schedule::ALL.len(), 3);
     assert_eq!("COSINE".parse::<Schedule>(), Ok(Schedule::Cosine));
 }
+
+/// `Neuron::new` and `Layer::new` take the library's `SeededRng` (no other crate needed),
+/// which draws the numbers of `ChaCha8Rng::seed_from_u64`, the ones `MLP::init` uses; a
+/// `ChaCha8Rng` still works.
+#[test]
+fn neurons_and_layers_from_the_librarys_generator_have_the_pinned_numbers() {
+    use micrograd::nn::{Layer, Neuron, SeededRng};
+    use rand_chacha::{ChaCha8Rng, rand_core::SeedableRng};
+    let mut rng = SeededRng::new(MLP::DEFAULT_SEED);
+    let n = Neuron::new(2, Activation::Relu, &mut rng);
+    let w: Vec<f64> = n.parameters().iter().map(|p| p.data()).collect();
+    assert_eq!(&w[..], &FIRST_WEIGHTS_SEED_1337[..]);
+    let mut chacha = ChaCha8Rng::seed_from_u64(MLP::DEFAULT_SEED);
+    let n2 = Neuron::new(2, Activation::Relu, &mut chacha);
+    let w2: Vec<f64> = n2.parameters().iter().map(|p| p.data()).collect();
+    assert_eq!(w, w2);
+    // A whole layer: the first layer of MLP::new.
+    let layer = Layer::new(
+        2,
+        16,
+        Activation::Relu,
+        &mut SeededRng::new(MLP::DEFAULT_SEED),
+    );
+    let first: Vec<f64> = layer.parameters().iter().map(|p| p.data()).collect();
+    assert_eq!(first, MLP::new(2, &[16, 16, 1]).weights()[..first.len()]);
+}
+
+#[test]
+fn neurons_and_layers_have_debug() {
+    use micrograd::nn::{Layer, Neuron, SeededRng};
+    let n = Neuron::from_values(
+        vec![Value::new(0.5), Value::new(-1.0)],
+        Value::new(0.25),
+        Activation::Tanh,
+    );
+    assert_eq!(
+        format!("{n:?}"),
+        "Neuron { activation: Tanh, weights: [Value(data=0.5, grad=0.0), \
+         Value(data=-1.0, grad=0.0)], bias: Value(data=0.25, grad=0.0) }"
+    );
+    let layer = Layer::from_neurons(vec![n]);
+    assert_eq!(
+        format!("{layer:?}"),
+        "Layer { neurons: [Neuron { activation: Tanh, weights: [Value(data=0.5, grad=0.0), \
+         Value(data=-1.0, grad=0.0)], bias: Value(data=0.25, grad=0.0) }] }"
+    );
+    let l = Layer::new(1, 2, Activation::Relu, &mut SeededRng::new(1));
+    assert!(format!("{l:#?}").contains("activation: Relu"));
+    let m = MLP::new(2, &[1]);
+    assert_eq!(format!("{m:?}"), m.to_string());
+}

@@ -3,10 +3,17 @@
 //! Built on `ChaCha8Rng` and only its `next_u64()`, so the streams do not depend on
 //! `rand`'s distribution code (which changes between versions).
 
+use std::convert::Infallible;
+
 use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
+use rand_chacha::rand_core::{Rng, SeedableRng, TryRng};
 
 /// A reproducible random source: the same seed gives the same numbers everywhere.
+///
+/// It is also a `rand_core` 0.10 generator (`Rng`), the one to give
+/// [`Neuron::new`](crate::nn::Neuron::new) and [`Layer::new`](crate::nn::Layer::new) without
+/// adding a crate: `SeededRng::new(seed)` draws the numbers of
+/// `ChaCha8Rng::seed_from_u64(seed)`.
 #[derive(Debug, Clone)]
 pub struct SeededRng {
     inner: ChaCha8Rng,
@@ -65,6 +72,24 @@ impl SeededRng {
             let j = self.below(i + 1);
             items.swap(i, j);
         }
+    }
+}
+
+/// The generator as `rand_core`'s: its raw bits, as [`SeededRng::next_u64`].
+impl TryRng for SeededRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(self.inner.next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.inner.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.inner.fill_bytes(dst);
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@
 //!   consecutive weight nodes.
 
 use super::ops::{Arity, Op, OpCode};
-use super::tape::{Now, Released, TapeData, live, operand_pos, with_tape};
+use super::tape::{Now, Released, TapeData, live, operand_pos, with_tape, with_tape_small};
 use super::value::Value;
 
 /// The value of an n-ary node `[a, n]` made by `op` (a replay recomputes it with this).
@@ -391,7 +391,9 @@ impl Value {
             "micrograd internal error: a span layer of no inputs"
         );
         let mut out = Vec::with_capacity(neurons.len());
-        live(with_tape(|t| {
+        // `with_tape_small`: the access inlines here whatever LLVM decides about the
+        // thread-local's `with` (ARCHITECTURE.md, "The layer's tape access").
+        live(with_tape_small(|t| {
             let now: Now = t.now();
             check_all(t, x)?;
             let n = x.len();

@@ -89,6 +89,12 @@ pub(crate) struct TapeData {
     last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
     dirty: usize,
+    /// Interior nodes whose grad was set by hand ([`Value::set_grad`](super::Value::set_grad),
+    /// or added by a [`backward_step`](TapeData::backward_step)) since the last backward
+    /// sweep from a node at or above them: a sweep keeps their grads (and adds to them)
+    /// instead of clearing them as stale. Empty unless the user works by hand, so the
+    /// sweep's fast path only tests `is_empty`. Sorted, without repeats.
+    kept: Vec<u32>,
     /// Recently used constants: slot -> index into `consts`.
     const_cache: [u32; CONST_CACHE],
 }
@@ -217,6 +223,7 @@ impl TapeData {
             live_floor: 0,
             last_run: (0, 0),
             dirty: 0,
+            kept: Vec::new(),
             const_cache: [u32::MAX; CONST_CACHE],
         }
     }
@@ -364,6 +371,11 @@ impl TapeData {
             self.labels.split_off(&(m as u32));
         }
         self.dirty = self.dirty.min(m);
+        if !self.kept.is_empty() {
+            // Released nodes' marks go with them.
+            let k = self.kept.partition_point(|&i| (i as usize) < m);
+            self.kept.truncate(k);
+        }
         // Every epoch up to the current one now has floor <= m.
         let mut first = self.epoch;
         while let Some(&(f, floor)) = self.floors.last() {
@@ -411,8 +423,9 @@ impl TapeData {
     /// Back-propagates from node `root`: seeds it with 1 and adds into every ancestor.
     ///
     /// Post: every leaf ancestor's grad grew by d root / d leaf; every interior node at or
-    /// below `root` holds d root / d node (interior grads from earlier sweeps are cleared first,
-    /// so they are not propagated twice).
+    /// below `root` holds d root / d node plus, if its grad was set by hand since the last
+    /// sweep through it (`kept`), that grad; an interior root's grad is 1. Interior grads
+    /// left by earlier sweeps are cleared first, so they are not propagated twice.
     pub(crate) fn backward(&mut self, root: usize) {
         self.backward_cleared(root, usize::MAX);
     }
@@ -424,14 +437,46 @@ impl TapeData {
         self.grow_grad(n);
         // Clear interior adjoints left by an earlier backward (or set_grad) below the root.
         let dirty = self.dirty.min(n).min(cleared_from);
-        for i in 0..dirty {
-            if self.op[i] != OpCode::Leaf {
-                self.grad[i] = 0.0;
-            }
+        if self.kept.is_empty() {
+            self.clear_interior(dirty);
+        } else {
+            self.clear_interior_but_kept(dirty, root);
         }
         self.dirty = self.dirty.max(n);
         self.grad[root] += 1.0;
         self.sweep(0, n);
+    }
+
+    /// Sets the grads of the interior nodes below `end` to 0 (pre: `end <= grad.len()`).
+    #[inline(always)]
+    fn clear_interior(&mut self, end: usize) {
+        for i in 0..end {
+            if self.op[i] != OpCode::Leaf {
+                self.grad[i] = 0.0;
+            }
+        }
+    }
+
+    /// [`clear_interior`](TapeData::clear_interior) for a sweep from `root` when some grads
+    /// were set by hand: those below `end` keep their grads, but the root's (which the sweep
+    /// sets to 1, as micrograd's `self.grad = 1`); every mark at or below the root is used up
+    /// by this sweep (those above it wait for a sweep from higher up).
+    #[cold]
+    #[inline(never)]
+    fn clear_interior_but_kept(&mut self, end: usize, root: usize) {
+        let saved: Vec<(usize, f64)> = self
+            .kept
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| i < end && i != root)
+            .map(|i| (i, self.grad[i]))
+            .collect();
+        self.clear_interior(end);
+        for (i, g) in saved {
+            self.grad[i] = g;
+        }
+        let used = self.kept.partition_point(|&i| i as usize <= root);
+        self.kept.drain(..used);
     }
 
     /// Reverse sweep over nodes `lo..hi`, propagating each node's adjoint to its operands.
@@ -509,17 +554,67 @@ impl TapeData {
     /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
     /// it reads are all leaves. Pre: grads of `lo..=root` are zero, `grad.len() > root`.
     pub(crate) fn backward_range(&mut self, lo: usize, root: usize) {
+        if !self.kept.is_empty() {
+            // The replay zeroed the recorded grads, marks included (nodes below `lo` are
+            // not swept: their marks stay).
+            self.kept.retain(|&i| !(lo..=root).contains(&(i as usize)));
+        }
         self.dirty = self.dirty.max(root + 1);
         self.grad[root] += 1.0;
         self.sweep(lo, root + 1);
     }
 
-    /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).
+    /// Notes that node `idx`'s grad was set by hand (after `set_grad`): an interior node's
+    /// is kept by the next sweep through it (see `kept`), and counts as possibly non-zero.
     pub(crate) fn touch_grad(&mut self, idx: usize) {
         if self.op[idx] != OpCode::Leaf {
             // grad covers idx (set_grad grew it), so dirty <= grad.len() still holds.
             self.dirty = self.dirty.max(idx + 1);
+            self.keep(idx);
         }
+    }
+
+    /// Marks node `idx`'s grad as set by hand (see `kept`).
+    #[cold]
+    #[inline(never)]
+    fn keep(&mut self, idx: usize) {
+        let idx = idx as u32;
+        if let Err(at) = self.kept.binary_search(&idx) {
+            self.kept.insert(at, idx);
+        }
+    }
+
+    /// One node's chain rule, by hand (micrograd's `_backward()`): adds node `i`'s grad times
+    /// each local derivative into its operands' grads, with the partials of the backward
+    /// sweep (so a full manual pass gives `backward()`'s numbers to the bit). Nothing is
+    /// added when the grad is 0, as in the sweep. The operands' grads count as set by hand
+    /// (`kept`): a later `backward()` adds to them.
+    pub(crate) fn backward_step(&mut self, i: usize) {
+        self.grow_grad(i + 1);
+        let g = self.grad[i];
+        if g == 0.0 {
+            return;
+        }
+        let code = self.op[i];
+        let [a, b] = self.ab[i];
+        let (a, b) = (a as usize, b as usize);
+        let mut operands = Vec::new();
+        match code.arity() {
+            Arity::Leaf => {}
+            Arity::Unary | Arity::WithConst => operands.push(a),
+            Arity::Binary => operands.extend([a, b]),
+            Arity::Nary => {
+                nary::for_each_operand(&self.operands, code, a, b, |x| operands.push(x as usize))
+            }
+        }
+        for x in operands {
+            if self.op[x] != OpCode::Leaf {
+                self.keep(x);
+            }
+        }
+        self.dirty = self.dirty.max(i + 1);
+        // The sweep's own code over the one node (one copy of the propagation match).
+        self.sweep(i, i + 1);
     }
 }
 

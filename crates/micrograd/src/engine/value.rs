@@ -152,6 +152,11 @@ impl Value {
     }
 
     /// Overwrites the gradient (`set_grad(0.0)` is micrograd's `p.grad = 0`).
+    ///
+    /// On an interior node (one made by an operation) the gradient set by hand is kept by the
+    /// next [`backward`](Value::backward) from this value or one made after it, which adds to
+    /// it, as micrograd does (see [`backward`](Value::backward) for the rule); it is also
+    /// what [`backward_step`](Value::backward_step) propagates.
     #[inline]
     #[track_caller]
     pub fn set_grad(self, grad: f64) {
@@ -167,13 +172,69 @@ impl Value {
     /// Back-propagates from this value: seeds its gradient with 1 and adds
     /// d self / d v into the gradient of every ancestor `v`, by one reverse sweep of the tape.
     ///
-    /// Gradients of leaves accumulate across calls (zero them with `set_grad(0.0)`, as in
-    /// micrograd); an interior node's gradient is that of the latest backward through it.
+    /// What a gradient holds afterwards:
+    /// - a leaf's (input, parameter) accumulates across calls: zero it with `set_grad(0.0)`
+    ///   (or `Module::zero_grad`), as in micrograd;
+    /// - an interior node's is d self / d node, plus the gradient it held if that was set by
+    ///   hand ([`set_grad`](Value::set_grad), or added by a
+    ///   [`backward_step`](Value::backward_step)) since the last `backward` through it, as in
+    ///   micrograd. A gradient left by an earlier `backward` is cleared first, so a second
+    ///   `backward` through the same graph does not push the first one's numbers down again
+    ///   (micrograd would; PyTorch does not);
+    /// - this value's is 1, if it is interior (micrograd's `self.grad = 1`).
+    ///
+    /// ```
+    /// use micrograd::Value;
+    /// let n = Value::new(0.8813735870194432) * 1.0;
+    /// let o = n.tanh();
+    /// n.set_grad(0.5); // by hand
+    /// o.backward(); // adds do/dn = 0.5
+    /// assert!((n.grad() - 1.0).abs() < 1e-12);
+    /// o.backward(); // the last sweep's 0.5 is cleared, not added to
+    /// assert!((n.grad() - 0.5).abs() < 1e-12);
+    /// ```
     #[track_caller]
     pub fn backward(self) {
         live(with_tape(|t| {
             let i = self.index(t)?;
             t.backward(i);
+            Ok(())
+        }))
+    }
+
+    /// One node's step of back-propagation, by hand: micrograd's `_backward()`. Adds this
+    /// value's gradient times each local derivative (the table's
+    /// [`partials`](super::Op::partials)) into the gradient of each of its operands; a leaf
+    /// has none, and a gradient of 0 adds nothing (as in [`backward`](Value::backward)).
+    ///
+    /// The lecture's manual backprop runs as written: set the output's gradient to 1, then
+    /// step each node from the output back (each after every node that uses it). The
+    /// numbers are `backward()`'s, to the bit; the gradients written this way count as set
+    /// by hand, so a later `backward()` adds to them (as micrograd's does).
+    ///
+    /// ```
+    /// use micrograd::Value;
+    /// let (x1, w1) = (Value::new(2.0), Value::new(-3.0));
+    /// let (x2, w2) = (Value::new(0.0), Value::new(1.0));
+    /// let b = Value::new(6.8813735870194432);
+    /// let (x1w1, x2w2) = (x1 * w1, x2 * w2);
+    /// let x1w1x2w2 = x1w1 + x2w2;
+    /// let n = x1w1x2w2 + b;
+    /// let o = n.tanh();
+    /// o.set_grad(1.0);
+    /// o.backward_step(); // n.grad = 1 - o**2
+    /// n.backward_step(); // into x1w1x2w2 and b
+    /// x1w1x2w2.backward_step();
+    /// x2w2.backward_step();
+    /// x1w1.backward_step();
+    /// assert!((n.grad() - 0.5).abs() < 1e-12);
+    /// assert!((x1.grad() + 1.5).abs() < 1e-12 && (w1.grad() - 1.0).abs() < 1e-12);
+    /// ```
+    #[track_caller]
+    pub fn backward_step(self) {
+        live(with_tape(|t| {
+            let i = self.index(t)?;
+            t.backward_step(i);
             Ok(())
         }))
     }

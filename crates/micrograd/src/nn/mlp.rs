@@ -141,8 +141,18 @@ impl MLP {
         MLP::with_activation(nin, nouts, Activation::Relu, MLP::DEFAULT_SEED)
     }
 
-    /// Like [`MLP::new`] with the hidden layers' activation and the seed chosen (the output
-    /// layer stays linear). `Activation::Tanh` gives the lecture's network.
+    /// Like [`MLP::new`] with the hidden layers' activation and the seed chosen; the output
+    /// layer stays linear, as in micrograd's `nn.py`. (The lecture's `MLP(3, [4, 4, 1])` has
+    /// tanh in the output neuron too: that is `MLP::init(&MlpSpec::all(3, &[4, 4, 1],
+    /// Activation::Tanh), seed)`, see [`MlpSpec::all`].)
+    ///
+    /// ```
+    /// use micrograd::nn::{Activation, MLP, MlpSpec};
+    /// let m = MLP::with_activation(3, &[4, 4, 1], Activation::Tanh, 1);
+    /// assert!(m.to_string().ends_with("Layer of [LinearNeuron(4)]]"));
+    /// let lecture = MLP::init(&MlpSpec::all(3, &[4, 4, 1], Activation::Tanh), 1);
+    /// assert!(lecture.to_string().ends_with("Layer of [TanhNeuron(4)]]"));
+    /// ```
     ///
     /// Panics if `nin` is 0, `nouts` is empty or holds a 0 (a programming error).
     pub fn with_activation(nin: usize, nouts: &[usize], hidden: Activation, seed: u64) -> MLP {

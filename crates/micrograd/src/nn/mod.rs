@@ -32,6 +32,7 @@ pub mod module;
 mod name;
 pub mod optim;
 
+pub use crate::data::SeededRng;
 pub use mlp::{LayerSpec, MLP, MlpSpec};
 pub use model::ModelError;
 pub use module::{Activation, Layer, Module, Neuron};

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
 use super::name::{NameKind, UnknownName, parse_name};
@@ -124,13 +123,23 @@ impl FromStr for Activation {
 }
 
 /// A uniform number in `[-1, 1)` from 53 random bits (the same on every machine).
-pub(crate) fn uniform_pm1(rng: &mut ChaCha8Rng) -> f64 {
+pub(crate) fn uniform_pm1(rng: &mut impl Rng) -> f64 {
     2.0 * crate::data::unit_from_bits(rng.next_u64()) - 1.0
 }
 
 /// One neuron: `act(w · x + b)`.
 ///
 /// As micrograd's `nn.py`, the weights start uniform in `[-1, 1]` and the bias at 0.
+///
+/// ```
+/// use micrograd::nn::{Activation, Neuron, SeededRng};
+/// use micrograd::Value;
+/// let mut rng = SeededRng::new(42); // the library's generator: no other crate needed
+/// let n = Neuron::new(2, Activation::Tanh, &mut rng);
+/// let y = n.forward(&Value::leaves(&[2.0, 3.0]));
+/// assert!(y.data().abs() < 1.0);
+/// println!("{n:?}"); // Neuron { activation: Tanh, weights: [Value(data=..., grad=0.0), ...], ... }
+/// ```
 pub struct Neuron {
     w: Vec<Value>,
     b: Value,
@@ -141,8 +150,14 @@ pub struct Neuron {
 }
 
 impl Neuron {
-    /// A neuron of `nin` inputs with weights drawn from `rng` (uniform in `[-1, 1)`) and bias 0.
-    pub fn new(nin: usize, act: Activation, rng: &mut ChaCha8Rng) -> Neuron {
+    /// A neuron of `nin` inputs with weights drawn from `rng` (uniform in `[-1, 1)`, from the
+    /// top 53 bits of one `next_u64` each) and bias 0.
+    ///
+    /// `rng` is the library's [`SeededRng`](crate::data::SeededRng) (also
+    /// `micrograd::nn::SeededRng`), or any generator of `rand_core` 0.10 (as a `ChaCha8Rng`
+    /// of `rand_chacha` 0.10: `SeededRng::new(seed)` draws the numbers of
+    /// `ChaCha8Rng::seed_from_u64(seed)`, the ones [`MLP::init`](super::MLP::init) uses).
+    pub fn new(nin: usize, act: Activation, rng: &mut impl Rng) -> Neuron {
         let w = (0..nin).map(|_| Value::new(uniform_pm1(rng))).collect();
         Neuron::from_values(w, Value::new(0.0), act)
     }
@@ -210,6 +225,18 @@ impl Module for Neuron {
     }
 }
 
+impl fmt::Debug for Neuron {
+    /// The activation, then every weight and the bias with their data and grad:
+    /// `Neuron { activation: Tanh, weights: [Value(data=0.5, grad=0.0), ...], bias: ... }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Neuron")
+            .field("activation", &self.act)
+            .field("weights", &self.w)
+            .field("bias", &self.b)
+            .finish()
+    }
+}
+
 impl fmt::Display for Neuron {
     /// micrograd's repr: `ReLUNeuron(2)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -227,8 +254,16 @@ pub struct Layer {
 }
 
 impl Layer {
-    /// `nout` neurons of `nin` inputs each, drawn from `rng` one neuron after the other.
-    pub fn new(nin: usize, nout: usize, act: Activation, rng: &mut ChaCha8Rng) -> Layer {
+    /// `nout` neurons of `nin` inputs each, drawn from `rng` one neuron after the other (see
+    /// [`Neuron::new`] for the generators it takes).
+    ///
+    /// ```
+    /// use micrograd::nn::{Activation, Layer, SeededRng};
+    /// let layer = Layer::new(3, 4, Activation::Tanh, &mut SeededRng::new(1));
+    /// assert_eq!(layer.to_string(), "Layer of [TanhNeuron(3), TanhNeuron(3), TanhNeuron(3), TanhNeuron(3)]");
+    /// assert!(format!("{layer:?}").starts_with("Layer { neurons: [Neuron { activation: Tanh"));
+    /// ```
+    pub fn new(nin: usize, nout: usize, act: Activation, rng: &mut impl Rng) -> Layer {
         Layer::from_neurons((0..nout).map(|_| Neuron::new(nin, act, rng)).collect())
     }
 
@@ -285,6 +320,15 @@ impl Module for Layer {
     }
 }
 
+impl fmt::Debug for Layer {
+    /// Its neurons' [`Debug`](fmt::Debug): `Layer { neurons: [Neuron { ... }, ...] }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Layer")
+            .field("neurons", &self.neurons)
+            .finish()
+    }
+}
+
 impl fmt::Display for Layer {
     /// micrograd's repr: `Layer of [ReLUNeuron(2), ReLUNeuron(2)]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -303,6 +347,7 @@ impl fmt::Display for Layer {
 mod tests {
     use super::*;
     use crate::engine::Tape;
+    use rand_chacha::ChaCha8Rng;
     use rand_chacha::rand_core::SeedableRng;
 
     /// A layer of neurons made by `Neuron::new` makes the engine's span form of `affine`;
