@@ -15,8 +15,8 @@ use micrograd::data::{self, DataError, Dataset, Generator};
 use micrograd::nn::optim::{OptimizerKind, Schedule};
 use micrograd::nn::{Activation, UnknownName};
 use micrograd::train::{
-    Classifier, ConfigError, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, byte_size,
-    group_digits, short_number, train_until,
+    Classifier, ConfigError, LossKind, LossWatch, StepInfo, TrainConfig, TrainError, TrainReport,
+    byte_size, group_digits, loss_number, short_number, train_until,
 };
 use micrograd::viz::{Boundary, save_boundary, save_curves};
 
@@ -51,16 +51,24 @@ pub struct TrainOpts {
     /// Hidden layer sizes, comma-separated (the output size follows from the loss).
     #[arg(long, value_name = "SIZES", default_value = "16,16")]
     pub layers: String,
-    /// Hidden activation: relu, tanh or sigmoid (the output layer is linear).
+    /// Hidden activation: relu, tanh or sigmoid.
     #[arg(long, value_name = "NAME", default_value = "relu")]
     pub activation: String,
-    /// Loss: svm, mse, bce (binary, one output) or ce (softmax cross-entropy, k outputs).
+    /// Output activation: linear (micrograd's demo) or tanh (the lecture's MLP, tanh in
+    /// every neuron).
+    #[arg(long, value_name = "NAME", default_value = "linear")]
+    pub output_activation: String,
+    /// Loss: svm, mse, sse (the lecture's sum of squares), bce (binary, one output) or ce
+    /// (softmax cross-entropy, k outputs).
     #[arg(long, value_name = "NAME", default_value = "svm")]
     pub loss: String,
     /// Optimizer: sgd, momentum or adam.
     #[arg(long, value_name = "NAME", default_value = "sgd")]
     pub optimizer: String,
-    /// Base learning rate [default: sgd 1.0, momentum 0.1, adam 0.01].
+    /// Base learning rate [default: one that converges for the loss, the optimizer and the
+    /// data: sgd 1 (mse 0.05, sse 0.05/n for n examples a step), momentum 0.1 (mse 0.03, sse
+    /// 0.03/n, bce and ce 0.3), adam 0.03; for sgd and momentum divided by the data's mean
+    /// squared feature when it is above 1. The header line shows the rate used].
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Learning-rate schedule: constant, linear (micrograd's 1 - 0.9 k/steps) or cosine.
@@ -124,6 +132,16 @@ fn hidden_activations() -> Vec<&'static str> {
         .filter(|&a| TrainConfig::check_activation(a).is_ok())
         .map(Activation::name)
         .collect()
+}
+
+/// The names of the activations an output layer accepts (linear, tanh).
+fn output_activations() -> Vec<&'static str> {
+    let mut ok: Vec<Activation> = Activation::ALL
+        .into_iter()
+        .filter(|&a| TrainConfig::check_output_activation(a).is_ok())
+        .collect();
+    ok.sort_by_key(|&a| a != Activation::Linear); // the default first
+    ok.into_iter().map(Activation::name).collect()
 }
 
 /// The names of the generators whose number of classes can be chosen (blobs, spiral).
@@ -220,6 +238,11 @@ fn config_message(e: &ConfigError, args: &TrainOpts) -> String {
             "--activation linear: hidden layers need a non-linearity ({})",
             or_list(&hidden_activations())
         ),
+        ConfigError::OutputActivation { activation } => format!(
+            "--output-activation {activation}: the output is read by its sign, so it must be \
+             {}",
+            or_list(&output_activations())
+        ),
         ConfigError::HiddenSize { .. } | ConfigError::Parameters { .. } => {
             format!("--layers {}: {e}", args.layers)
         }
@@ -301,6 +324,19 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
             return Err(CliError::usage(format!("--activation: {e}")));
         }
     };
+    let output_activation = match args.output_activation.parse::<Activation>() {
+        Ok(a) => {
+            TrainConfig::check_output_activation(a).map_err(|e| bad(&e))?;
+            a
+        }
+        Err(e) => {
+            let e = UnknownName {
+                expected: output_activations(),
+                ..e
+            };
+            return Err(CliError::usage(format!("--output-activation: {e}")));
+        }
+    };
     let loss: LossKind = args
         .loss
         .parse()
@@ -313,17 +349,15 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
         .schedule
         .parse()
         .map_err(|e: UnknownName| CliError::usage(format!("--schedule: {e}")))?;
-    let lr = args.lr.unwrap_or(match optimizer {
-        OptimizerKind::Sgd => 1.0,
-        OptimizerKind::Momentum => 0.1,
-        OptimizerKind::Adam => 0.01,
-    });
+    // Without --lr, a placeholder until the data is read (`TrainConfig::default_lr`).
+    let lr = args.lr.unwrap_or(1.0);
     let layers = parse_layers(&args.layers);
     let cfg = TrainConfig {
         // No hidden layers while --layers does not parse: the flags before it are checked
         // first, then its own error is given.
         hidden: layers.as_ref().map_or_else(|_| Vec::new(), Clone::clone),
         activation,
+        output_activation,
         loss,
         optimizer,
         lr,
@@ -503,7 +537,11 @@ impl Progress {
 
     /// Shows step `s`; a failed write to stdout is returned (the bar ignores its own).
     fn step(&self, s: &StepInfo) -> Result<(), CliError> {
-        let msg = format!("loss {:.6} accuracy {:.1}%", s.loss, 100.0 * s.accuracy);
+        let msg = format!(
+            "loss {} accuracy {:.1}%",
+            loss_number(s.loss),
+            100.0 * s.accuracy
+        );
         if let Some(bar) = &self.bar {
             bar.set_position(s.step as u64);
             bar.set_message(msg);
@@ -523,6 +561,14 @@ impl Progress {
         Ok(())
     }
 
+    /// A warning on stderr, above the bar if there is one.
+    fn warn(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| errln!("{line}")),
+            None => errln!("{line}"),
+        }
+    }
+
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -537,8 +583,11 @@ fn digits(n: usize) -> usize {
 /// Runs `micrograd train`.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let args: &TrainOpts = &args.opts;
-    let cfg = config(args)?;
+    let mut cfg = config(args)?;
     let (data, what) = load_data(args)?;
+    if args.lr.is_none() {
+        cfg.lr = cfg.default_lr(&data);
+    }
     check_outputs(args, &data)?;
     let spec = cfg.architecture(&data).map_err(|e| train_error(e, args))?;
 
@@ -547,10 +596,14 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         .map(|n| n.to_string())
         .collect();
     let header = format!(
-        "training MLP {} ({} parameters, {} hidden) on {what}: {} loss, {} lr {} ({}), L2 {}, {} steps{}",
+        "training MLP {} ({} parameters, {} hidden{}) on {what}: {} loss, {} lr {} ({}), L2 {}, {} steps{}",
         sizes.join("-"),
         spec.num_parameters(),
         cfg.activation,
+        match cfg.output_activation {
+            Activation::Linear => String::new(),
+            a => format!(", {a} output"),
+        },
         cfg.loss,
         cfg.optimizer,
         short_number(cfg.lr),
@@ -569,11 +622,25 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     let progress = Progress::new(cfg.steps, args.json);
     let mut write_error = None;
-    let result = train_until(&data, &cfg, |s| match progress.step(s) {
-        Ok(()) => ControlFlow::Continue(()),
-        Err(e) => {
-            write_error = Some(e);
-            ControlFlow::Break(())
+    let mut watch = LossWatch::default();
+    let result = train_until(&data, &cfg, |s| {
+        if let Some(g) = watch.observe(s.step, s.loss) {
+            progress.warn(&format!(
+                "warning: the loss grew at each of the last {} steps, from {} to {} at step \
+                 {}: the learning rate ({}) may be too high; try a lower --lr or --optimizer adam",
+                g.steps,
+                loss_number(g.from),
+                loss_number(g.to),
+                g.step,
+                short_number(s.lr)
+            ));
+        }
+        match progress.step(s) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                write_error = Some(e);
+                ControlFlow::Break(())
+            }
         }
     });
     progress.finish();
@@ -596,10 +663,10 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     } else {
         let right = (report.accuracy * data.len() as f64).round() as usize;
         outln!(
-            "done in {:.3} s ({:.2} ms/step): loss {:.6}, training accuracy {:.1}% ({right}/{})",
+            "done in {:.3} s ({:.2} ms/step): loss {}, training accuracy {:.1}% ({right}/{})",
             report.seconds,
             1e3 * report.seconds / report.steps as f64,
-            report.loss,
+            loss_number(report.loss),
             100.0 * report.accuracy,
             data.len()
         )?;

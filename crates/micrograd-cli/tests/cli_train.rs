@@ -276,7 +276,7 @@ fn bad_flags_exit_2_before_training() {
     fails_with(
         &["train", "--loss", "hinge"],
         2,
-        "--loss: unknown loss `hinge` (expected one of: svm, mse, bce, ce)",
+        "--loss: unknown loss `hinge` (expected one of: svm, mse, sse, bce, ce)",
     );
     fails_with(
         &["train", "--optimizer", "rmsprop"],

@@ -480,7 +480,7 @@ fn library_messages_name_no_flags() {
     assert_eq!(e.kind, micrograd::nn::NameKind::Loss);
     assert_eq!(
         e.to_string(),
-        "unknown loss `hinge` (expected one of: svm, mse, bce, ce)"
+        "unknown loss `hinge` (expected one of: svm, mse, sse, bce, ce)"
     );
     for loss in LossKind::ALL {
         assert_eq!(loss.name().to_uppercase().parse::<LossKind>(), Ok(loss));

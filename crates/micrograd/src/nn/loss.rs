@@ -42,6 +42,28 @@ pub fn mse(pred: &[Value], target: &[f64]) -> Value {
     Value::dot(&diffs, &diffs) * (1.0 / pred.len() as f64)
 }
 
+/// Sum of squared errors `sum((pred - target)^2)`: the lecture's loss,
+/// `sum((yout - ygt)**2 for ygt, yout in zip(ys, ypred))`.
+///
+/// Not a mean: it grows with the number of examples, and so does its gradient (`n` times
+/// [`mse`]'s), so a learning rate that suits one batch size is `n` times too large for a
+/// batch `n` times larger.
+///
+/// ```
+/// use micrograd::{nn::loss, Value};
+/// let pred = Value::leaves(&[1.0, 3.0]);
+/// let l = loss::sse(&pred, &[0.0, 1.0]);
+/// l.backward();
+/// assert_eq!(l.data(), 5.0); // 1 + 4
+/// assert_eq!(pred[1].grad(), 4.0); // 2 * (3 - 1)
+/// ```
+pub fn sse(pred: &[Value], target: &[f64]) -> Value {
+    check_len(pred.len(), target.len(), "sse");
+    assert!(!pred.is_empty(), "micrograd: loss::sse of zero examples");
+    let diffs: Vec<Value> = pred.iter().zip(target).map(|(&p, &t)| p - t).collect();
+    Value::dot(&diffs, &diffs)
+}
+
 /// SVM max-margin loss `mean(relu(1 - y * score))` for labels `y` in {-1, +1}
 /// (micrograd's demo).
 ///

@@ -46,8 +46,8 @@ impl fmt::Display for NameKind {
 /// let e = "hinge".parse::<micrograd::train::LossKind>().unwrap_err();
 /// assert_eq!(e.kind, NameKind::Loss);
 /// assert_eq!(e.given, "hinge");
-/// assert_eq!(e.expected, ["svm", "mse", "bce", "ce"]);
-/// assert_eq!(e.to_string(), "unknown loss `hinge` (expected one of: svm, mse, bce, ce)");
+/// assert_eq!(e.expected, ["svm", "mse", "sse", "bce", "ce"]);
+/// assert_eq!(e.to_string(), "unknown loss `hinge` (expected one of: svm, mse, sse, bce, ce)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownName {

@@ -25,14 +25,19 @@ pub const MAX_STEP_BYTES: usize = 1_000_000_000;
 pub struct TrainConfig {
     /// Hidden layer sizes (the output size follows from the loss and the classes).
     pub hidden: Vec<usize>,
-    /// The hidden layers' activation (the output layer is linear); not
-    /// [`Activation::Linear`] (see [`TrainConfig::check_activation`]).
+    /// The hidden layers' activation; not [`Activation::Linear`] (see
+    /// [`TrainConfig::check_activation`]).
     pub activation: Activation,
+    /// The output layer's activation: [`Activation::Linear`] (micrograd's demo) or
+    /// [`Activation::Tanh`] (the lecture's network, whose every neuron is tanh); see
+    /// [`TrainConfig::check_output_activation`].
+    pub output_activation: Activation,
     /// The loss.
     pub loss: LossKind,
     /// The optimizer.
     pub optimizer: OptimizerKind,
-    /// The base learning rate.
+    /// The base learning rate ([`TrainConfig::default_lr`] gives one that converges for the
+    /// loss, the optimizer and the data).
     pub lr: f64,
     /// How the learning rate changes over the steps.
     pub schedule: Schedule,
@@ -53,6 +58,7 @@ impl Default for TrainConfig {
         TrainConfig {
             hidden: vec![16, 16],
             activation: Activation::Relu,
+            output_activation: Activation::Linear,
             loss: LossKind::Svm,
             optimizer: OptimizerKind::Sgd,
             lr: 1.0,
@@ -107,6 +113,13 @@ pub enum ConfigError {
     },
     /// The hidden activation is [`Activation::Linear`]: hidden layers need a non-linearity.
     LinearHidden,
+    /// The output activation is neither [`Activation::Linear`] nor [`Activation::Tanh`]: an
+    /// output is read by its sign (or, for `ce`, compared with the others), so its range
+    /// must be symmetric around 0.
+    OutputActivation {
+        /// The activation given.
+        activation: Activation,
+    },
     /// A hidden layer has no neurons.
     HiddenSize {
         /// The layer, counting from 1.
@@ -170,6 +183,12 @@ impl fmt::Display for ConfigError {
                 f,
                 "hidden layers need a non-linearity ({}), not linear",
                 hidden_activations().join(", ")
+            ),
+            ConfigError::OutputActivation { activation } => write!(
+                f,
+                "the output activation must be {} (an output is read by its sign), not \
+                 {activation}",
+                output_activations().join(" or ")
             ),
             ConfigError::HiddenSize { layer } => write!(
                 f,
@@ -245,6 +264,38 @@ fn hidden_activations() -> Vec<&'static str> {
         .collect()
 }
 
+/// The mean of the squared features of `data` (0 without features).
+fn mean_square(data: &Dataset) -> f64 {
+    let count = data.len() * data.n_features();
+    if count == 0 {
+        return 0.0;
+    }
+    let sum: f64 = data.features.iter().flatten().map(|x| x * x).sum();
+    if sum.is_finite() {
+        sum / count as f64
+    } else {
+        f64::MAX
+    }
+}
+
+/// `x` (positive, finite) rounded to 3 significant digits, so a default learning rate prints
+/// as the number used (`0.114`) and can be given back as `--lr`.
+fn significant_3(x: f64) -> f64 {
+    // Through text, so the number is the one its shortest decimal names (0.114, not
+    // 0.11400000000000002).
+    format!("{x:.2e}").parse().unwrap_or(x)
+}
+
+/// The names of the activations an output layer accepts.
+fn output_activations() -> Vec<&'static str> {
+    let mut ok: Vec<Activation> = Activation::ALL
+        .into_iter()
+        .filter(|&a| TrainConfig::check_output_activation(a).is_ok())
+        .collect();
+    ok.sort_by_key(|&a| a != Activation::Linear); // the default first
+    ok.into_iter().map(Activation::name).collect()
+}
+
 /// The parameters of hidden layers `hidden` alone (with one input, no output layer): a
 /// lower bound of the network's, known before the data is read. `None` on overflow.
 fn hidden_parameters(hidden: &[usize]) -> Option<usize> {
@@ -274,8 +325,29 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// Checks that the output layer may use `activation`: [`Activation::Linear`] or
+    /// [`Activation::Tanh`]. The class of a binary output is its sign and the `ce` loss
+    /// compares outputs; a sigmoid's or a ReLU's output is never negative.
+    ///
+    /// ```
+    /// use micrograd::nn::Activation;
+    /// use micrograd::train::{ConfigError, TrainConfig};
+    /// assert!(TrainConfig::check_output_activation(Activation::Tanh).is_ok());
+    /// assert_eq!(
+    ///     TrainConfig::check_output_activation(Activation::Sigmoid),
+    ///     Err(ConfigError::OutputActivation { activation: Activation::Sigmoid })
+    /// );
+    /// ```
+    pub fn check_output_activation(activation: Activation) -> Result<(), ConfigError> {
+        match activation {
+            Activation::Linear | Activation::Tanh => Ok(()),
+            activation => Err(ConfigError::OutputActivation { activation }),
+        }
+    }
+
     /// Every check that needs no data, in this order (the first failure is the error): the
-    /// activation ([`TrainConfig::check_activation`]), the learning rate (a positive
+    /// activation ([`TrainConfig::check_activation`]), the output activation
+    /// ([`TrainConfig::check_output_activation`]), the learning rate (a positive
     /// number), L2 (a number `>= 0`), the steps (1 to [`MAX_STEPS`]), the batch size (at
     /// least 1), the hidden sizes (at least 1 each) and the hidden layers' parameters (at
     /// most [`MAX_PARAMETERS`], a lower bound of the network's).
@@ -288,6 +360,7 @@ impl TrainConfig {
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         TrainConfig::check_activation(self.activation)?;
+        TrainConfig::check_output_activation(self.output_activation)?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(ConfigError::LearningRate { lr: self.lr });
         }
@@ -353,7 +426,10 @@ impl TrainConfig {
         self.validate()?;
         let mut sizes = self.hidden.clone();
         sizes.push(self.loss.outputs(data.n_classes()));
-        let spec = MlpSpec::new(data.n_features(), &sizes, self.activation);
+        let mut spec = MlpSpec::new(data.n_features(), &sizes, self.activation);
+        if let Some(out) = spec.layers.last_mut() {
+            out.activation = self.output_activation;
+        }
         let count = spec.num_parameters(); // saturated at usize::MAX
         if count > MAX_PARAMETERS {
             return Err(ConfigError::Parameters {
@@ -407,6 +483,56 @@ impl TrainConfig {
         Ok(spec)
     }
 
+    /// The learning rate to train `data` with when none is chosen: one measured to converge
+    /// for every loss, optimizer and generated data set (the table in ARCHITECTURE.md,
+    /// "Default learning rates"), rounded to 3 significant digits.
+    ///
+    /// | loss | sgd | momentum | adam |
+    /// |---|---|---|---|
+    /// | svm, bce, ce | 1 (micrograd's demo for svm) | 0.1 (svm), 0.3 (bce, ce) | 0.03 |
+    /// | mse | 0.05 | 0.03 | 0.03 |
+    /// | sse | 0.05 / n | 0.03 / n | 0.03 |
+    ///
+    /// For sgd and momentum the rate is then divided by the data's mean square feature
+    /// `s = mean(x_ij^2)` when `s > 1`: a ReLU network's gradients grow with its inputs and
+    /// its curvature with their square, so on blobs (`s` = 8.8) the demo's rate 1 drove the
+    /// weights to 5000. Data within the unit square (moons, circles, spiral: `s < 1`) keep the
+    /// table's rate. `sse` is a sum over the `n` examples of a step, so its gradient is `n`
+    /// times `mse`'s: its rate is `mse`'s over `n`. Adam's step does not depend on the
+    /// gradient's scale, so its rate is the table's.
+    ///
+    /// ```
+    /// use micrograd::{data, nn::optim::OptimizerKind, train::{LossKind, TrainConfig}};
+    /// let demo = data::demo_moons();
+    /// assert_eq!(TrainConfig::default().default_lr(&demo), 1.0); // micrograd's demo
+    /// let mse = TrainConfig { loss: LossKind::Mse, ..TrainConfig::default() };
+    /// assert_eq!(mse.default_lr(&demo), 0.05);
+    /// let sse = TrainConfig { loss: LossKind::Sse, ..TrainConfig::default() };
+    /// assert_eq!(sse.default_lr(&demo), 0.0005); // 0.05 / 100 examples
+    /// let blobs = data::Generator::Blobs.generate(None, None, None, 1337).unwrap();
+    /// assert_eq!(TrainConfig::default().default_lr(&blobs), 0.114); // 1 / 8.75
+    /// let adam = TrainConfig { optimizer: OptimizerKind::Adam, ..TrainConfig::default() };
+    /// assert_eq!(adam.default_lr(&blobs), 0.03);
+    /// ```
+    pub fn default_lr(&self, data: &Dataset) -> f64 {
+        use OptimizerKind::{Adam, Momentum, Sgd};
+        let base = match (self.optimizer, self.loss) {
+            (Adam, _) => return 0.03,
+            (Sgd, LossKind::Mse | LossKind::Sse) => 0.05,
+            (Sgd, _) => 1.0,
+            (Momentum, LossKind::Mse | LossKind::Sse) => 0.03,
+            (Momentum, LossKind::Svm) => 0.1,
+            (Momentum, _) => 0.3,
+        };
+        let examples = self.examples_per_step(data.len()).max(1);
+        let per_example = if self.loss.is_sum() {
+            base / examples as f64
+        } else {
+            base
+        };
+        significant_3(per_example / mean_square(data).max(1.0))
+    }
+
     /// The examples of one step on `n` examples: the batch size, at most `n`.
     pub fn examples_per_step(&self, n: usize) -> usize {
         self.batch_size.map_or(n, |b| b.min(n))
@@ -419,9 +545,9 @@ impl TrainConfig {
     /// `examples`; saturates at `usize::MAX`.
     ///
     /// Per example: the inputs (one leaf each), two nodes per neuron (its weighted sum and
-    /// activation; one in the linear output layer), and the loss's nodes (svm 3, mse 1,
-    /// bce 9, ce `2k + 4` on `k` classes). Per step: the mean (2 nodes) and, with L2, 3
-    /// nodes whose operand list holds every parameter twice.
+    /// activation; one in a linear output layer), and the loss's nodes (svm 3, mse and sse
+    /// 1, bce 9, ce `2k + 4` on `k` classes). Per step: the mean (2 nodes; sse's sum, 1) and,
+    /// with L2, 3 nodes whose operand list holds every parameter twice.
     ///
     /// ```
     /// use micrograd::{data, train::TrainConfig};
@@ -475,7 +601,7 @@ impl TrainConfig {
         // The loss of one example, and its entry in the mean's sum (mse: two, in a dot).
         let (loss_nodes, loss_operands, constants) = match self.loss {
             LossKind::Svm => (3, 1, 0),
-            LossKind::Mse => (1, 2, 0),
+            LossKind::Mse | LossKind::Sse => (1, 2, 0),
             LossKind::Bce => (9, 1, 0),
             // z - max and exp per logit, their sum (k operands), log, z_c - max, the
             // difference; the example's max is a new constant.
@@ -495,10 +621,12 @@ impl TrainConfig {
             ),
         };
         let params = spec.num_parameters();
+        // The mean: a sum (or dot) and its scaling by 1/n; sse has no scaling.
+        let mean = if self.loss.is_sum() { 1 } else { 2 };
         let (fixed_nodes, fixed_operands) = if self.l2 > 0.0 {
-            (2 + 3, mul(2, params))
+            (mean + 3, mul(2, params))
         } else {
-            (2, 0)
+            (mean, 0)
         };
         // The parameters are on the tape too (made before the step, so not its nodes), with
         // their handles and at most two numbers of optimizer state each (Adam's).

@@ -36,6 +36,10 @@ pub enum LossKind {
     Svm,
     /// Mean squared error to `y` = ±1; one output; class 1 iff the output is `> 0`.
     Mse,
+    /// Sum of squared errors to `y` = ±1, the lecture's `sum((yout - ygt)**2)`; one output;
+    /// class 1 iff the output is `> 0`. A sum, not a mean: it and its gradient grow with the
+    /// examples of a step (see [`TrainConfig::default_lr`]).
+    Sse,
     /// Binary cross-entropy with logits, `y` = 0/1; one output; class 1 iff the logit is `> 0`.
     Bce,
     /// Softmax cross-entropy; one output per class (at least 2); the class is the argmax.
@@ -44,13 +48,20 @@ pub enum LossKind {
 
 impl LossKind {
     /// Every loss, in declaration order.
-    pub const ALL: [LossKind; 4] = [LossKind::Svm, LossKind::Mse, LossKind::Bce, LossKind::Ce];
+    pub const ALL: [LossKind; 5] = [
+        LossKind::Svm,
+        LossKind::Mse,
+        LossKind::Sse,
+        LossKind::Bce,
+        LossKind::Ce,
+    ];
 
     /// The lowercase name used on the command line (`"svm"`).
     pub fn name(self) -> &'static str {
         match self {
             LossKind::Svm => "svm",
             LossKind::Mse => "mse",
+            LossKind::Sse => "sse",
             LossKind::Bce => "bce",
             LossKind::Ce => "ce",
         }
@@ -59,6 +70,11 @@ impl LossKind {
     /// Whether the loss is for exactly two classes with a single output.
     pub fn is_binary(self) -> bool {
         self != LossKind::Ce
+    }
+
+    /// Whether the loss is a sum over the examples ([`LossKind::Sse`]) rather than a mean.
+    pub fn is_sum(self) -> bool {
+        self == LossKind::Sse
     }
 
     /// The number of outputs for `classes` classes.
@@ -85,7 +101,7 @@ impl fmt::Display for LossKind {
 impl FromStr for LossKind {
     type Err = UnknownName;
 
-    /// Parses `svm`, `mse`, `bce` or `ce` (case-insensitive).
+    /// Parses `svm`, `mse`, `sse`, `bce` or `ce` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_name(s, NameKind::Loss, &LossKind::ALL, LossKind::name)
     }
@@ -108,6 +124,109 @@ pub fn short_number(x: f64) -> String {
         format!("{x}")
     } else {
         format!("{x:e}")
+    }
+}
+
+/// A loss for a progress line: six decimals between 1e-4 and 1e6 (`1.186425`), else six
+/// significant digits in scientific notation (`2.17000e216`, `3.20000e-7`), so a diverging
+/// loss reads as a number, not 217 digits.
+///
+/// ```
+/// use micrograd::train::loss_number;
+/// assert_eq!(loss_number(1.1864253), "1.186425");
+/// assert_eq!(loss_number(6056.2), "6056.200000");
+/// assert_eq!(loss_number(2.17e216), "2.17000e216");
+/// assert_eq!(loss_number(3.2e-7), "3.20000e-7");
+/// assert_eq!((loss_number(0.0), loss_number(f64::INFINITY)), ("0.000000".into(), "inf".into()));
+/// ```
+pub fn loss_number(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&a) {
+        format!("{x:.6}")
+    } else {
+        format!("{x:.5e}")
+    }
+}
+
+/// Watches the loss of each step for a sustained rise, the sign of a learning rate too
+/// high: [`observe`](LossWatch::observe) reports once, when the loss has grown at each of
+/// the last [`LossWatch::STEPS`] steps by more than 10% in all, or at each of the last 3
+/// by more than 100 times (a blow-up, after which a network of dead ReLUs may sit at a huge
+/// loss that no longer moves). A converged loss that creeps up in its last digits, or a
+/// mini-batch's loss that jumps once, does not count.
+///
+/// ```
+/// use micrograd::train::LossWatch;
+/// let mut watch = LossWatch::default();
+/// let mut said = None;
+/// for (k, loss) in (1..=30).map(|k| (k, 1.0 + 0.1 * k as f64)) {
+///     if let Some(g) = watch.observe(k, loss) {
+///         said = Some(g);
+///     }
+/// }
+/// let g = said.unwrap();
+/// assert_eq!((g.steps, g.step), (10, 11)); // first said at step 11, once
+/// assert!((g.from - 1.1).abs() < 1e-12 && (g.to - 2.1).abs() < 1e-12);
+///
+/// // A blow-up: 3 rises to more than 100 times.
+/// let mut watch = LossWatch::default();
+/// let seen: Vec<_> = [2.9, 281.0, 8.9e5, 2.7e18, 1.4e96, 1.4e96]
+///     .iter()
+///     .enumerate()
+///     .filter_map(|(k, &l)| watch.observe(k + 1, l))
+///     .collect();
+/// assert_eq!((seen.len(), seen[0].steps, seen[0].step), (1, 3, 4));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LossWatch {
+    last: Option<f64>,
+    /// The loss where the current run of rises began, and the run's length.
+    run_start: f64,
+    run: usize,
+    told: bool,
+}
+
+/// What [`LossWatch::observe`] reports: the loss rose at each of `steps` steps, up to step
+/// `step`, from `from` to `to`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Growth {
+    /// Consecutive steps at which the loss rose.
+    pub steps: usize,
+    /// The step at which this was seen.
+    pub step: usize,
+    /// The loss before the rises.
+    pub from: f64,
+    /// The loss at `step`.
+    pub to: f64,
+}
+
+impl LossWatch {
+    /// How many rises in a row make a warning (with more than 10% of growth).
+    pub const STEPS: usize = 10;
+
+    /// Notes the loss of step `step`; `Some` the first time the loss has risen at each of
+    /// the last [`LossWatch::STEPS`] steps (or more) by more than 10% in all, or at each of
+    /// the last 3 (or more) by more than 100 times, then never again.
+    pub fn observe(&mut self, step: usize, loss: f64) -> Option<Growth> {
+        if self.last.is_some_and(|prev| loss > prev) {
+            self.run += 1;
+        } else {
+            self.run = 0;
+            self.run_start = loss;
+        }
+        self.last = Some(loss);
+        let grew = (self.run >= LossWatch::STEPS && loss > 1.1 * self.run_start)
+            || (self.run >= 3 && loss > 100.0 * self.run_start);
+        if grew && !self.told {
+            self.told = true;
+            return Some(Growth {
+                steps: self.run,
+                step,
+                from: self.run_start,
+                to: loss,
+            });
+        }
+        None
     }
 }
 
@@ -371,7 +490,9 @@ struct Objective<'a> {
 impl<'a> Objective<'a> {
     fn new(data: &'a Dataset, loss: LossKind) -> Result<Self, DataError> {
         let targets = match loss {
-            LossKind::Svm | LossKind::Mse => data.binary_targets(TargetEncoding::PlusMinusOne)?,
+            LossKind::Svm | LossKind::Mse | LossKind::Sse => {
+                data.binary_targets(TargetEncoding::PlusMinusOne)?
+            }
             LossKind::Bce => data.binary_targets(TargetEncoding::ZeroOne)?,
             LossKind::Ce => Vec::new(),
         };
@@ -385,7 +506,8 @@ impl<'a> Objective<'a> {
     /// The loss (plus L2) and the accuracy on every example, from graphs of at most
     /// `chunk` examples each (so the evaluation keeps to the step graph budget; at least 1).
     /// All in one graph, the loss is that of a full-batch step to the bit; in chunks, the
-    /// mean of the chunks' means weighted by their sizes, equal up to rounding.
+    /// mean of the chunks' means weighted by their sizes (for a sum, the sum of the chunks'
+    /// sums), equal up to rounding.
     fn evaluate_all(&self, model: &MLP, params: &[Value], l2: f64, chunk: usize) -> (f64, f64) {
         let n = self.data.len();
         let all: Vec<usize> = (0..n).collect();
@@ -398,7 +520,11 @@ impl<'a> Objective<'a> {
         for part in all.chunks(chunk.max(1)) {
             let _eval = Tape::scope();
             let (data_loss, r) = self.evaluate(model, params, 0.0, part);
-            weighted += data_loss.data() * part.len() as f64;
+            weighted += if self.loss.is_sum() {
+                data_loss.data()
+            } else {
+                data_loss.data() * part.len() as f64
+            };
             right += r;
         }
         let penalty = if l2 > 0.0 {
@@ -407,7 +533,12 @@ impl<'a> Objective<'a> {
         } else {
             0.0
         };
-        (weighted / n as f64 + penalty, right as f64 / n as f64)
+        let data_loss = if self.loss.is_sum() {
+            weighted
+        } else {
+            weighted / n as f64
+        };
+        (data_loss + penalty, right as f64 / n as f64)
     }
 
     /// The loss (plus L2) on the examples `batch`, and how many of them are classified
@@ -434,6 +565,7 @@ impl<'a> Objective<'a> {
             match self.loss {
                 LossKind::Svm => loss::svm(&scores, &y),
                 LossKind::Mse => loss::mse(&scores, &y),
+                LossKind::Sse => loss::sse(&scores, &y),
                 _ => loss::bce_with_logits(&scores, &y),
             }
         };
@@ -543,14 +675,16 @@ mod tests {
             (LossKind::Svm, 1e-4),
             (LossKind::Ce, 0.0),
             (LossKind::Bce, 0.1),
+            (LossKind::Sse, 1e-4),
         ] {
-            let cfg = TrainConfig {
+            let mut cfg = TrainConfig {
                 loss,
                 l2,
                 steps: 20,
                 batch_size: Some(10),
                 ..TrainConfig::default()
             };
+            cfg.lr = cfg.default_lr(&d);
             let spec = cfg.architecture(&d).unwrap();
             let whole = train(&d, &cfg, |_| {}).unwrap();
             // A budget of 16 examples a graph: 16 chunks for the final evaluation.
