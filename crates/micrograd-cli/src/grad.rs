@@ -1,7 +1,9 @@
 //! `micrograd grad PROGRAM NAME=VALUE... [--json] [--dot FILE] [--svg FILE]`: evaluates a
 //! program of the expression language ([`micrograd::expr`]), prints its value and its gradient with
-//! respect to each input, and can draw its graph.
+//! respect to each input, and can draw its graph. The program may also come from a file
+//! (`-f FILE`) or standard input (`-`, or `-f -`).
 
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -14,13 +16,27 @@ use micrograd::{Tape, Value, viz};
 #[derive(Debug, Args)]
 #[command(after_help = after_help())]
 pub struct GradArgs {
-    /// The program, e.g. 'o = tanh(x1*w1 + x2*w2 + b)'.
-    #[arg(value_name = "PROGRAM", allow_hyphen_values = true)]
-    pub program: String,
+    /// The program, e.g. 'o = tanh(x1*w1 + x2*w2 + b)'; `-` reads it from standard input.
+    /// Not given with -f.
+    #[arg(
+        value_name = "PROGRAM",
+        allow_hyphen_values = true,
+        required_unless_present = "file"
+    )]
+    pub program: Option<String>,
 
     /// The inputs, each NAME=VALUE (e.g. x1=2 w1=-3.0 b=1e-4).
     #[arg(value_name = "NAME=VALUE")]
     pub inputs: Vec<String>,
+
+    /// Read the program from FILE (`-`: standard input); the arguments are then all inputs.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        allow_hyphen_values = true
+    )]
+    pub file: Option<PathBuf>,
 
     /// Print one JSON object: {"value": V, "grads": {"NAME": G, ...}} (a non-finite number is
     /// written as null, with a warning on stderr).
@@ -43,6 +59,8 @@ fn after_help() -> String {
     format!(
         "Example:
   micrograd grad 'n = x1*w1 + x2*w2 + b; o = tanh(n)' x1=2 x2=0 w1=-3 w2=1 b=6.8813735870194432
+  micrograd grad -f neuron.txt x1=2 x2=0 w1=-3 w2=1 b=6.8813735870194432
+  echo 'x**2' | micrograd grad - x=3
 
 The language: statements `name = expr` or `expr`, separated by ';' or new lines; the last
 statement's value is the output. Operators + - * / ** and unary -, with Python's precedence
@@ -55,15 +73,21 @@ Gradients are taken with respect to the inputs given as NAME=VALUE.",
 
 /// Runs `micrograd grad`.
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
-    let inputs = parse_inputs(&args.inputs)?;
-    let program = expr::parse(&args.program).map_err(|e| CliError::usage(e.to_string()))?;
+    let (source, from) = program_source(args)?;
+    let inputs = parse_inputs(&input_args(args))?;
+    // A program read from a file or standard input: its errors name it.
+    let located = |e: &dyn std::fmt::Display| {
+        CliError::usage(match &from {
+            Some(name) => format!("{name}: {e}"),
+            None => e.to_string(),
+        })
+    };
+    let program = expr::parse(&source).map_err(|e| located(&e))?;
     for w in reassigned_inputs(&program, &inputs) {
         errln!("warning: {w}");
     }
     let _scope = Tape::scope(); // the nodes are released when the command is done
-    let ev = program
-        .eval(&inputs)
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    let ev = program.eval(&inputs).map_err(|e| located(&e))?;
     let grads = ev.gradients();
     let value = ev.value();
     // Drawn while the graph is alive (before the scope ends), after backward so the
@@ -87,6 +111,74 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
         out!("{}", format_plain(value, &grads))?;
     }
     Ok(())
+}
+
+/// The most bytes a program read from a file or standard input may have.
+pub const MAX_PROGRAM_BYTES: u64 = 1_000_000;
+
+/// The program's text and, when it was read from a file or standard input, the name its
+/// errors start with (the path, or `<stdin>`).
+fn program_source(args: &GradArgs) -> Result<(String, Option<String>), CliError> {
+    let path = match (&args.file, &args.program) {
+        (Some(file), _) => file.display().to_string(),
+        (None, Some(p)) if p == "-" => "-".to_string(),
+        (None, Some(p)) => return Ok((p.clone(), None)),
+        (None, None) => return Err(CliError::usage("no program given (PROGRAM, - or -f FILE)")),
+    };
+    let flag = if args.file.is_some() {
+        format!("-f {path}")
+    } else {
+        "-".to_string()
+    };
+    let mut bytes = Vec::new();
+    let read = if path == "-" {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            errln!("reading the program from standard input (end it with Ctrl-D)");
+        }
+        stdin
+            .lock()
+            .take(MAX_PROGRAM_BYTES + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(MAX_PROGRAM_BYTES + 1).read_to_end(&mut bytes))
+    };
+    let what = if path == "-" {
+        "standard input".to_string()
+    } else {
+        path.clone()
+    };
+    read.map_err(|e| CliError::usage(format!("{flag}: cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_PROGRAM_BYTES {
+        return Err(CliError::usage(format!(
+            "{flag}: the program is longer than {} bytes",
+            micrograd::train::group_digits(MAX_PROGRAM_BYTES as usize)
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError::usage(format!(
+            "{flag}: {what} is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let name = if path == "-" {
+        "<stdin>".to_string()
+    } else {
+        path
+    };
+    Ok((text, Some(name)))
+}
+
+/// The `NAME=VALUE` arguments: with -f, every positional argument (the first one, read as
+/// PROGRAM by the parser, included).
+fn input_args(args: &GradArgs) -> Vec<String> {
+    match (&args.file, &args.program) {
+        (Some(_), Some(first)) => std::iter::once(first.clone())
+            .chain(args.inputs.iter().cloned())
+            .collect(),
+        _ => args.inputs.clone(),
+    }
 }
 
 /// A warning for each input that a statement assigns before any statement reads it: the

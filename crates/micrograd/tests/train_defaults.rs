@@ -68,7 +68,7 @@ fn failures(
                         Some(format!("{what}: the loss rose: {g:?}"))
                     } else if r.accuracy < min_acc {
                         Some(format!("{what}: accuracy {}", r.accuracy))
-                    } else if !(r.loss < max_ratio * first) {
+                    } else if r.loss.is_nan() || r.loss >= max_ratio * first {
                         Some(format!("{what}: loss {first} -> {}", r.loss))
                     } else {
                         None

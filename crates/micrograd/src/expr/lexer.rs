@@ -163,7 +163,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                     src,
                     Span::new(start, end),
                     ErrorKind::Syntax,
-                    format!("unexpected character {ch:?}"),
+                    match ch {
+                        // Python's and this language's power is `**`; `^` is xor in Python.
+                        '^' => "unexpected character '^' (use ** for powers: x**2)".to_string(),
+                        _ => format!("unexpected character {ch:?}"),
+                    },
                 ));
             }
         }

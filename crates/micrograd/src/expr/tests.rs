@@ -91,6 +91,17 @@ fn empty_program_is_an_error() {
 }
 
 #[test]
+fn a_caret_for_a_power_gets_a_hint() {
+    let e = parse_err("y = x^2");
+    assert_eq!((e.line(), e.column()), (1, 6));
+    assert_eq!(
+        e.message(),
+        "unexpected character '^' (use ** for powers: x**2)"
+    );
+    assert_eq!(parse_err("y = x $ 2").message(), "unexpected character '$'");
+}
+
+#[test]
 fn syntax_errors_say_where() {
     let e = parse_err("x = a * ) + 1");
     assert_eq!((e.line(), e.column()), (1, 9));
