@@ -88,7 +88,7 @@ pub(crate) struct TapeData {
     /// a search.
     last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
-    dirty: usize,
+    pub(crate) dirty: usize,
     /// Recently used constants: slot -> index into `consts`.
     const_cache: [u32; CONST_CACHE],
 }
@@ -366,6 +366,15 @@ impl TapeData {
             self.labels.split_off(&(m as u32));
         }
         self.dirty = self.dirty.min(m);
+        self.release_from(m, self.operands.len(), self.consts.len());
+    }
+
+    /// The epoch bookkeeping of a release: every handle made so far to a node at or above
+    /// `m` is stale from now on, those below `m` stay valid, and a new epoch starts.
+    /// `operands` and `consts` are the lengths of the operand list and the constant pool that
+    /// nodes below `m` use (where a truncation to a stale mark cuts them: see
+    /// [`current`](TapeData::current)).
+    pub(crate) fn release_from(&mut self, m: usize, operands: usize, consts: usize) {
         // Every epoch up to the current one now has floor <= m.
         let mut first = self.epoch;
         while let Some(&(f, floor)) = self.floors.last() {
@@ -378,8 +387,7 @@ impl TapeData {
             }
         }
         self.floors.push((first, m as u32));
-        self.floor_pos
-            .push((self.operands.len(), self.consts.len()));
+        self.floor_pos.push((operands, consts));
         self.live_floor = self.floors[0].1;
         self.last_run = (first, m as u32);
         self.epoch = match self.epoch.checked_add(1) {
@@ -388,6 +396,21 @@ impl TapeData {
                 "micrograd: more than 2^32 truncations of one tape"
             )),
         };
+    }
+
+    /// The operand list and constant pool lengths recorded with the highest floor below `m`
+    /// (`(0, 0)` if none): the floor that a [`release_from(m, ..)`](TapeData::release_from)
+    /// keeps, whose positions the new floor's must not be below.
+    pub(crate) fn floor_pos_below(&self, m: usize) -> (usize, usize) {
+        // Floors increase along the stack.
+        let k = self
+            .floors
+            .partition_point(|&(_, floor)| (floor as usize) < m);
+        if k == 0 {
+            (0, 0)
+        } else {
+            self.floor_pos[k - 1]
+        }
     }
 
     /// `mark`, or, if a truncation since it went below it, that truncation's point (the
