@@ -14,7 +14,7 @@ use micrograd::engine::Op;
 use micrograd::engine::bindings::{self, backward_ancestors, backward_node};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PySet, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyList, PySet, PyString, PyTuple};
 
 use crate::state::{self, node, register, tape_id, wrong_thread};
 
@@ -213,6 +213,35 @@ pub(crate) fn engine<R>(f: impl FnOnce() -> R) -> PyResult<R> {
             .unwrap_or("internal error");
         PyRuntimeError::new_err(format!("micrograd: {msg}"))
     })
+}
+
+/// What a binary operation gives for an operand that is neither a Value nor a number:
+/// `NotImplemented` (so that the other type may handle it, as numpy arrays do, or Python
+/// raises its `TypeError` naming both types), except for Python's sequences, which would
+/// turn `v * "x"` into "can't multiply sequence by non-int" (naming the Value, not the
+/// sequence): for those the `TypeError` is raised here.
+fn unsupported(
+    py: Python<'_>,
+    sym: &str,
+    other: &Bound<'_, PyAny>,
+    reflected: bool,
+) -> PyResult<Py<PyAny>> {
+    let sequence = other.is_instance_of::<PyString>()
+        || other.is_instance_of::<PyBytes>()
+        || other.is_instance_of::<PyByteArray>()
+        || other.is_instance_of::<PyList>()
+        || other.is_instance_of::<PyTuple>();
+    if !sequence {
+        return Ok(py.NotImplemented());
+    }
+    let (l, r) = if reflected {
+        (type_name(other), "Value".to_string())
+    } else {
+        ("Value".to_string(), type_name(other))
+    };
+    Err(PyTypeError::new_err(format!(
+        "unsupported operand type(s) for {sym}: '{l}' and '{r}'"
+    )))
 }
 
 /// Wraps the result of an operation (a new node).
@@ -442,26 +471,34 @@ impl PyValue {
         let a = self.node()?;
         match operand(other)? {
             Some(b) => result(py, engine(|| a + b.node())?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "+", other, false),
         }
     }
 
     /// `other + self` is micrograd's `self + other`.
     fn __radd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.__add__(py, other)
+        let a = self.node()?;
+        match operand(other)? {
+            Some(b) => result(py, engine(|| a + b.node())?),
+            None => unsupported(py, "+", other, true),
+        }
     }
 
     fn __mul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let a = self.node()?;
         match operand(other)? {
             Some(b) => result(py, engine(|| a * b.node())?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "*", other, false),
         }
     }
 
     /// `other * self` is micrograd's `self * other`.
     fn __rmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.__mul__(py, other)
+        let a = self.node()?;
+        match operand(other)? {
+            Some(b) => result(py, engine(|| a * b.node())?),
+            None => unsupported(py, "*", other, true),
+        }
     }
 
     /// micrograd's `self + (-other)` (for a number, `-other` is a number).
@@ -470,7 +507,7 @@ impl PyValue {
         match operand(other)? {
             Some(Operand::Value(b)) => result(py, engine(|| a + neg(b))?),
             Some(Operand::Number(x)) => result(py, engine(|| a + Node::new(-x))?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "-", other, false),
         }
     }
 
@@ -479,7 +516,7 @@ impl PyValue {
         let a = self.node()?;
         match operand(other)? {
             Some(b) => result(py, engine(|| neg(a) + b.node())?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "-", other, true),
         }
     }
 
@@ -492,7 +529,7 @@ impl PyValue {
             return result(py, engine(|| a * b.pow(minus_one()))?);
         }
         if number(other)?.is_none() {
-            return Ok(py.NotImplemented());
+            return unsupported(py, "/", other, false);
         }
         let inv = other.pow(-1, py.None())?;
         let inv = number_or_error(&inv, "the divisor's inverse")?;
@@ -504,7 +541,7 @@ impl PyValue {
         let a = self.node()?;
         match operand(other)? {
             Some(b) => result(py, engine(|| a.pow(minus_one()) * b.node())?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "/", other, true),
         }
     }
 
@@ -523,7 +560,7 @@ impl PyValue {
         match operand(other)? {
             Some(Operand::Value(b)) => result(py, engine(|| a.pow(b))?),
             Some(Operand::Number(c)) => result(py, engine(|| a.pow(c))?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "**", other, false),
         }
     }
 
@@ -540,7 +577,7 @@ impl PyValue {
         let a = self.node()?;
         match operand(other)? {
             Some(b) => result(py, engine(|| b.node().pow(a))?),
-            None => Ok(py.NotImplemented()),
+            None => unsupported(py, "**", other, true),
         }
     }
 
