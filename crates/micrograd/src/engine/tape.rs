@@ -401,6 +401,7 @@ impl TapeData {
     /// The operand list and constant pool lengths recorded with the highest floor below `m`
     /// (`(0, 0)` if none): the floor that a [`release_from(m, ..)`](TapeData::release_from)
     /// keeps, whose positions the new floor's must not be below.
+    #[cfg(feature = "bindings")]
     pub(crate) fn floor_pos_below(&self, m: usize) -> (usize, usize) {
         // Floors increase along the stack.
         let k = self
