@@ -60,6 +60,9 @@ fn children_of(py: Python<'_>, v: Node) -> PyResult<(Vec<Node>, Option<String>)>
 /// (the root last), as the renderer wants.
 fn model_of(py: Python<'_>, root: &PyValue) -> PyResult<GraphModel> {
     let root = root.node()?;
+    // The search keeps handles while it reads `_op` names (which may allocate): no
+    // compaction meanwhile.
+    let _hold = state::Hold::new();
     let key = |v: Node| micrograd::engine::bindings::into_raw(v) as u32;
     let mut index: HashMap<u32, usize> = HashMap::new();
     let mut items: Vec<Item> = Vec::new();

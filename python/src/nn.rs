@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 
+use crate::state::{Hold, maybe_compact};
 use crate::value::{PyValue, engine, number_or_error, type_name, wrap};
 
 /// One input of a layer: a Value or a number (a number becomes a leaf, once per call).
@@ -103,11 +104,15 @@ pub(crate) fn neurons_forward<'py>(
         }
         Layer::from_neurons(neurons).forward(&x)
     })?;
-    let last = outs.len() - 1;
-    outs.iter()
-        .enumerate()
-        .map(|(k, &v)| wrap(py, v, k == last))
-        .collect()
+    let objs = {
+        // `outs` are handles: no compaction until they are all wrapped.
+        let _hold = Hold::new();
+        outs.iter()
+            .map(|&v| wrap(py, v))
+            .collect::<PyResult<Vec<_>>>()?
+    };
+    maybe_compact(py);
+    Ok(objs)
 }
 
 /// `obj` as a Value, or a `TypeError` naming what it is.

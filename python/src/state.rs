@@ -113,16 +113,51 @@ pub(crate) fn wrong_thread(owner: u64) -> PyErr {
     )
 }
 
-/// Puts the object at address `obj` in the table as the one of node `idx`, and compacts
-/// the tape if it is due and `may_compact` (not while the caller holds handles).
-pub(crate) fn register(py: Python<'_>, idx: usize, obj: usize, may_compact: bool) {
-    let due = STATE.with(|s| {
+/// Defers compactions while it lives: held by code that keeps node handles across a call
+/// that may run Python code (an allocation may run the cyclic GC, and a `__del__` it calls
+/// may compute with Values), so that no compaction moves or frees what it holds.
+pub(crate) struct Hold(());
+
+impl Hold {
+    pub(crate) fn new() -> Hold {
+        HOLDS.with(|h| h.set(h.get() + 1));
+        Hold(())
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        HOLDS.with(|h| h.set(h.get() - 1));
+    }
+}
+
+thread_local! {
+    /// The number of live [`Hold`]s of this thread.
+    static HOLDS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Puts the object at address `obj` in the table as the one of node `idx`, then compacts the
+/// tape if it is due, unless a [`Hold`] is alive.
+pub(crate) fn register(py: Python<'_>, idx: usize, obj: usize) {
+    STATE.with(|s| {
         let mut s = s.borrow_mut();
         if s.objs.len() <= idx {
             s.objs.resize(idx + 1, 0);
         }
         s.objs[idx] = obj;
-        may_compact && idx + 1 >= s.next_compact
+    });
+    maybe_compact(py);
+}
+
+/// Compacts the tape if it is due (it has reached the threshold) and no [`Hold`] is alive.
+pub(crate) fn maybe_compact(py: Python<'_>) {
+    if HOLDS.with(|h| h.get()) != 0 {
+        return;
+    }
+    // The table is as long as the newest node that has an object: the result just made.
+    let due = STATE.with(|s| {
+        let s = s.borrow();
+        s.objs.len() >= s.next_compact
     });
     if due {
         run_compaction(py);

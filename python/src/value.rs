@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyList, PySet, PyString, PyTuple};
 
-use crate::state::{self, node, register, tape_id, wrong_thread};
+use crate::state::{self, Hold, node, register, tape_id, wrong_thread};
 
 /// A scalar that remembers how it was computed (micrograd's `Value`, on the Rust engine).
 ///
@@ -69,12 +69,6 @@ impl PyValue {
         }
     }
 
-    /// The node's index on the tape.
-    #[inline(always)]
-    pub(crate) fn index(&self) -> u32 {
-        self.raw() as u32
-    }
-
     /// The children given to the constructor, if any.
     pub(crate) fn extra_children(&self) -> Option<&[Py<PyValue>]> {
         self.extra.as_ref().map(|e| &e.children[..])
@@ -107,25 +101,30 @@ fn object_address(inner: usize) -> usize {
 
 static OFFSET: AtomicU64 = AtomicU64::new(u64::MAX);
 
-/// A new Python object for node `v` (made on this thread), in the table; compacts the tape
-/// afterwards if due and `may_compact`.
-pub(crate) fn wrap(py: Python<'_>, v: Node, may_compact: bool) -> PyResult<Py<PyValue>> {
+/// A new Python object for node `v` (made on this thread), in the table; then compacts the
+/// tape if it is due (unless a [`Hold`] is alive: see `state.rs`).
+pub(crate) fn wrap(py: Python<'_>, v: Node) -> PyResult<Py<PyValue>> {
     let raw = bindings::into_raw(v);
-    let obj = Py::new(
-        py,
-        PyValue {
-            raw: AtomicU64::new(raw),
-            tape: AtomicU64::new(tape_id()),
-            extra: None,
-        },
-    )?;
-    adopt(py, &obj, raw as u32 as usize, may_compact);
+    let obj = {
+        // The allocation may run the cyclic GC and, through it, Python code: `v` is in no
+        // table yet, so no compaction may run meanwhile.
+        let _hold = Hold::new();
+        Py::new(
+            py,
+            PyValue {
+                raw: AtomicU64::new(raw),
+                tape: AtomicU64::new(tape_id()),
+                extra: None,
+            },
+        )?
+    };
+    adopt(py, &obj, raw as u32 as usize);
     Ok(obj)
 }
 
 /// Takes a new object into the table as node `idx`'s, untracked by the cyclic GC (a Value
 /// refers to no object that could lead back to it: its children are older Values).
-fn adopt(py: Python<'_>, obj: &Py<PyValue>, idx: usize, may_compact: bool) {
+fn adopt(py: Python<'_>, obj: &Py<PyValue>, idx: usize) {
     let addr = obj.as_ptr() as usize;
     if OFFSET.load(Ordering::Relaxed) == u64::MAX {
         let inner = obj.get() as *const PyValue as usize;
@@ -133,7 +132,7 @@ fn adopt(py: Python<'_>, obj: &Py<PyValue>, idx: usize, may_compact: bool) {
     }
     // SAFETY: `obj` is a live object of a GC type (every #[pyclass] is), currently tracked.
     unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
-    register(py, idx, addr, may_compact);
+    register(py, idx, addr);
 }
 
 /// The object for node `v` (made on this thread): the existing one, or a new one.
@@ -141,7 +140,7 @@ pub(crate) fn object_for(py: Python<'_>, v: Node) -> PyResult<Py<PyValue>> {
     let idx = bindings::into_raw(v) as u32 as usize;
     match state::object_of(py, idx) {
         Some(o) => Ok(o),
-        None => wrap(py, v, false),
+        None => wrap(py, v),
     }
 }
 
@@ -247,7 +246,7 @@ fn unsupported(
 /// Wraps the result of an operation (a new node).
 #[inline(always)]
 fn result(py: Python<'_>, v: Node) -> PyResult<Py<PyAny>> {
-    Ok(wrap(py, v, true)?.into_any())
+    Ok(wrap(py, v)?.into_any())
 }
 
 /// The exponent -1 of micrograd's division, hidden from the optimizer: a constant exponent
@@ -289,8 +288,9 @@ fn op_name(py: Python<'_>, op: Op, constant: Option<f64>) -> PyResult<String> {
 
 #[pymethods]
 impl PyValue {
-    /// `Value(data, _children=(), _op='', label='')`. The node is made here; `__init__`
-    /// puts the object in its thread's table.
+    /// `Value(data, _children=(), _op='', label='')`. The arguments are checked here; the
+    /// node is made by `__init__`, which also puts the object in its thread's table (the
+    /// object must exist first, and nothing may run between making a node and that).
     #[new]
     #[pyo3(signature = (data, _children = None, _op = None, label = None))]
     fn __new__(
@@ -299,7 +299,8 @@ impl PyValue {
         _op: Option<&Bound<'_, PyAny>>,
         label: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let x = number_or_error(data, "Value() data")?;
+        number_or_error(data, "Value() data")?;
+        label.map(label_text).transpose()?;
         let mut children = Vec::new();
         if let Some(c) = _children {
             for child in c.try_iter()? {
@@ -327,20 +328,10 @@ impl PyValue {
                 })?
                 .to_string(),
         };
-        let label = label.map(label_text).transpose()?;
-        let v = engine(|| {
-            let v = Node::new(x);
-            if let Some(l) = label.filter(|l| !l.is_empty()) {
-                v.set_label(l);
-            }
-            v
-        })?;
         let extra =
             (!children.is_empty() || !op.is_empty()).then(|| Box::new(Extra { children, op }));
-        // Reserve the thread's tape id now (the node is on this thread's tape).
-        tape_id();
         Ok(PyValue {
-            raw: AtomicU64::new(bindings::into_raw(v)),
+            raw: AtomicU64::new(0),
             tape: AtomicU64::new(0),
             extra,
         })
@@ -356,6 +347,8 @@ impl PyValue {
         label: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let this = slf.get();
+        let x = number_or_error(data, "Value() data")?;
+        let label = label.map(label_text).transpose()?;
         let id = tape_id();
         if this
             .tape
@@ -366,7 +359,16 @@ impl PyValue {
                 "micrograd: a Value is initialized once (make a new one with Value(data))",
             ));
         }
-        adopt(slf.py(), &slf.clone().unbind(), this.index() as usize, true);
+        let v = engine(|| {
+            let v = Node::new(x);
+            if let Some(l) = label.filter(|l| !l.is_empty()) {
+                v.set_label(l);
+            }
+            v
+        })?;
+        let raw = bindings::into_raw(v);
+        this.raw.store(raw, Ordering::Relaxed);
+        adopt(slf.py(), &slf.clone().unbind(), raw as u32 as usize);
         Ok(())
     }
 
@@ -421,6 +423,7 @@ impl PyValue {
             objs.extend(children.iter().map(|c| c.clone_ref(py)));
         } else {
             let inputs = engine(|| v.node().inputs)?;
+            let _hold = Hold::new(); // `inputs` are handles: no compaction until they are wrapped
             for x in inputs {
                 objs.push(object_for(py, x)?);
             }

@@ -108,3 +108,36 @@ def test_values_in_reference_cycles_are_freed_by_the_collector():
         del box
     gc.collect()
     assert _native.compact_now() <= base + 10
+
+
+def test_compaction_never_runs_while_the_package_holds_handles():
+    """The cyclic GC may run inside an allocation of the package, and a __del__ it calls may
+    compute with Values (enough to make a compaction due): what the package held meanwhile
+    must not move. Collections are made as frequent as they can be."""
+
+    class Garbage:
+        def __init__(self):
+            self.me = self  # a cycle: freed by the collector, which calls __del__
+
+        def __del__(self):
+            x = Value(0.25)
+            for _ in range(70_000):
+                _ = x * 2.0
+
+    from micrograd import nn
+    old = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        n = nn.Neuron(3)
+        for _ in range(6):
+            Garbage()
+            a = Value(1.5)
+            b = (a * 3 + 1).tanh() / a
+            assert b.data == math.tanh(5.5) * 1.5 ** -1
+            assert len(b._prev) == 2
+            y = n([a, b, 2.0])
+            assert math.isfinite(y.data)
+            Garbage()
+            assert {v._op for v in _all(y)} >= {"affine"}
+    finally:
+        gc.set_threshold(*old)
