@@ -210,7 +210,11 @@ pub(crate) fn engine<R>(f: impl FnOnce() -> R) -> PyResult<R> {
             .map(String::as_str)
             .or_else(|| e.downcast_ref::<&str>().copied())
             .unwrap_or("internal error");
-        PyRuntimeError::new_err(format!("micrograd: {msg}"))
+        if msg.starts_with("micrograd") {
+            PyRuntimeError::new_err(msg.to_string())
+        } else {
+            PyRuntimeError::new_err(format!("micrograd: {msg}"))
+        }
     })
 }
 
