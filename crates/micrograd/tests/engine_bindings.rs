@@ -293,3 +293,51 @@ fn a_million_deep_chain_compacts_and_back_propagates() {
     backward_ancestors(y);
     assert!((x.grad() - 0.999_999f64.powi(1_000_000)).abs() < 1e-9);
 }
+
+/// A layer whose neurons share one input list: keeping the first and third outputs frees the
+/// second and fourth neurons' nodes, so the third moves while the first stays (their input
+/// list is written again for the moved one).
+#[test]
+fn a_partly_freed_layer_keeps_its_shared_inputs() {
+    use micrograd::nn::{Activation, Layer};
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::SeedableRng;
+    Tape::clear();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let layer = Layer::new(3, 4, Activation::Tanh, &mut rng);
+    let x = Value::leaves(&[0.5, -1.5, 2.0]);
+    let out = layer.forward(&x);
+    let want: Vec<f64> = out.iter().map(|v| v.data()).collect();
+    let grads = |v: Value| {
+        for p in layer.parameters().iter().chain(&x) {
+            p.set_grad(0.0);
+        }
+        v.backward();
+        layer
+            .parameters()
+            .iter()
+            .chain(&x)
+            .map(|p| p.grad())
+            .collect::<Vec<f64>>()
+    };
+    let (g0, g2) = (grads(out[0]), grads(out[2]));
+    // Kept as the Python package keeps them: the parameters and inputs have objects too.
+    let mut keep = layer.parameters();
+    keep.extend(&x);
+    keep.extend([out[0], out[2]]);
+    let c = compact_keeping(&keep);
+    assert_eq!(
+        c.first_moved(),
+        out[0].id() + 1,
+        "the first neuron did not move"
+    );
+    let (o0, o2) = (moved(&c, out[0]), moved(&c, out[2]));
+    assert!(o0.same_node(out[0]));
+    assert_eq!((o0.data(), o2.data()), (want[0], want[2]));
+    assert_eq!((grads(o0), grads(o2)), (g0, g2));
+    assert_eq!(
+        Tape::len(),
+        c.len_before() - 4,
+        "the second and fourth neurons' nodes went"
+    );
+}
