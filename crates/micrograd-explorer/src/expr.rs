@@ -440,17 +440,22 @@ impl Graph {
                 Some(c) => format!("{} {}", node.op.symbol(), short(c)),
                 None => node.op.symbol().to_string(),
             };
+            let made = formula_with(node.op, node.constant, &node.inputs, self);
+            let head = if node.label.is_some() {
+                format!("{} = {made}", node.name)
+            } else {
+                made
+            };
+            let head = format!(
+                "{head}: its grad {} goes back to its operands",
+                fixed4(out_grad)
+            );
             steps.push(json!({
                 "node": i,
                 "seed": false,
                 "op": op_text,
                 "out_grad": num(out_grad),
-                "text": format!(
-                    "{} = {}: pass {} back to its operands",
-                    self.nodes[i].name,
-                    formula_with(node.op, node.constant, &node.inputs, self),
-                    self.dotted(i, "grad")
-                ),
+                "text": head,
                 "lines": lines,
             }));
         }

@@ -522,22 +522,17 @@ impl Control {
         !self.stop
     }
 
-    /// Waits until `until` (the speed limit), taking commands meanwhile; false to stop.
-    fn wait_until(&mut self, rx: &Receiver<Cmd>, until: Instant) -> bool {
-        loop {
-            if self.stop {
-                return false;
-            }
-            if self.paused {
-                return self.wait_while_paused(rx);
-            }
+    /// Waits until `until` (the speed limit), taking commands meanwhile; returns early on
+    /// a pause or a stop.
+    fn wait_until(&mut self, rx: &Receiver<Cmd>, until: Instant) {
+        while !self.stop && !self.paused && self.speed > 0.0 {
             let now = Instant::now();
-            if now >= until || self.speed == 0.0 {
-                return true;
+            if now >= until {
+                return;
             }
             match rx.recv_timeout(until - now) {
                 Ok(c) => self.apply(c),
-                Err(RecvTimeoutError::Timeout) => return true,
+                Err(RecvTimeoutError::Timeout) => return,
                 Err(RecvTimeoutError::Disconnected) => self.stop = true,
             }
         }
@@ -603,28 +598,43 @@ fn run_thread(
                 }
                 last_publish = Instant::now();
             }
-            if control.stop {
-                return ControlFlow::Break(());
-            }
             if final_step {
-                return ControlFlow::Continue(());
+                return if control.stop {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                };
             }
-            if control.paused {
-                if !control.wait_while_paused(&rx) {
+            loop {
+                if control.stop {
                     return ControlFlow::Break(());
                 }
-                next_step = Instant::now();
-            } else if paced {
+                if control.paused {
+                    if last.state != RunState::Paused {
+                        last.state = RunState::Paused;
+                        last.weights = model.weights();
+                        publish(last.clone());
+                    }
+                    if !control.wait_while_paused(&rx) {
+                        return ControlFlow::Break(());
+                    }
+                    next_step = Instant::now();
+                    return ControlFlow::Continue(());
+                }
+                if !paced {
+                    return ControlFlow::Continue(());
+                }
                 next_step += Duration::from_secs_f64(1.0 / control.speed);
                 let now = Instant::now();
                 if next_step + Duration::from_millis(100) < now {
                     next_step = now; // fell behind (a slow step): do not race to catch up
                 }
-                if !control.wait_until(&rx, next_step) {
-                    return ControlFlow::Break(());
+                // Returns early on pause or stop (handled above, on the next turn).
+                control.wait_until(&rx, next_step);
+                if !control.paused {
+                    return ControlFlow::Continue(());
                 }
             }
-            ControlFlow::Continue(())
         });
         last.seconds = start.elapsed().as_secs_f64();
         match result {
