@@ -12,8 +12,7 @@ pub const DEFAULT_CSV_NAME: &str = "explorer-data.csv";
 /// `s` quoted for a POSIX shell if it needs it.
 pub fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.,/=+:@".contains(c));
     if safe {
         s.to_string()

@@ -151,9 +151,7 @@ pub async fn handler(JsonBody(req): JsonBody<ExprRequest>) -> Result<Json<Json_>
 }
 
 /// `POST /api/expr/value`: `{"value": V}` (V is `null` when not finite).
-pub async fn value_handler(
-    JsonBody(req): JsonBody<ExprRequest>,
-) -> Result<Json<Json_>, ApiError> {
+pub async fn value_handler(JsonBody(req): JsonBody<ExprRequest>) -> Result<Json<Json_>, ApiError> {
     let program = parse(&req.program)?;
     let inputs = inputs_for(&program, &req.inputs)?;
     let value = program.value_at(&inputs).map_err(eval_error)?;
@@ -313,8 +311,7 @@ impl Graph {
     /// [`viz::graph_layout`].
     fn drawing(&self, root: Value) -> Result<Json_, ApiError> {
         let layout = viz::graph_layout(root).map_err(|e| {
-            ApiError::unprocessable(format!("the graph cannot be drawn: {e}"))
-                .with("kind", "limit")
+            ApiError::unprocessable(format!("the graph cannot be drawn: {e}")).with("kind", "limit")
         })?;
         let boxes: Vec<Json_> = layout
             .boxes
@@ -478,7 +475,10 @@ impl Graph {
             }
             Arity::Binary => {
                 let (da, db) = node.op.partials(d(0), d(1), y);
-                vec![(node.inputs[0], rules[0], da), (node.inputs[1], rules[1], db)]
+                vec![
+                    (node.inputs[0], rules[0], da),
+                    (node.inputs[1], rules[1], db),
+                ]
             }
             Arity::Nary => {
                 let mut out = Vec::new();
@@ -633,7 +633,10 @@ mod tests {
     #[test]
     fn tokens_split_identifiers() {
         assert_eq!(tokens("1 - out**2"), ["1 - ", "out", "**2"]);
-        assert_eq!(tokens("b * a**(b - 1)"), ["b", " * ", "a", "**(", "b", " - 1)"]);
+        assert_eq!(
+            tokens("b * a**(b - 1)"),
+            ["b", " * ", "a", "**(", "b", " - 1)"]
+        );
         assert_eq!(tokens("x_i"), ["x_i"]);
     }
 }

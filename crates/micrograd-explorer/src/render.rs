@@ -8,8 +8,8 @@
 //! neuron's picture (sign and shape, not scale).
 
 use micrograd::engine::Op;
-use micrograd::nn::{Activation, MlpSpec};
 use micrograd::nn::loss::softmax;
+use micrograd::nn::{Activation, MlpSpec};
 use micrograd::train::LossKind;
 
 /// Cells across (and up) of the live decision boundary.
@@ -73,12 +73,7 @@ fn centres(extent: [f64; 4], n: usize) -> impl Iterator<Item = (f64, f64)> {
     let dx = (x1 - x0) / n as f64;
     let dy = (y1 - y0) / n as f64;
     (0..n).flat_map(move |row| {
-        (0..n).map(move |col| {
-            (
-                x0 + (col as f64 + 0.5) * dx,
-                y1 - (row as f64 + 0.5) * dy,
-            )
-        })
+        (0..n).map(move |col| (x0 + (col as f64 + 0.5) * dx, y1 - (row as f64 + 0.5) * dy))
     })
 }
 
@@ -97,7 +92,14 @@ pub fn cell(loss: LossKind, out: &[f64]) -> (usize, u8) {
         let c = loss.classify(out);
         let k = out.len() as f64;
         let conf = ((p[c] - 1.0 / k) / (1.0 - 1.0 / k)).clamp(0.0, 1.0);
-        (c, if conf.is_finite() { (conf * 31.0).round() as u8 } else { 0 })
+        (
+            c,
+            if conf.is_finite() {
+                (conf * 31.0).round() as u8
+            } else {
+                0
+            },
+        )
     }
 }
 
@@ -148,8 +150,7 @@ pub fn neurons(net: &Net, extent: [f64; 4]) -> Vec<Vec<u8>> {
 
 /// Standard base64 (RFC 4648, with padding): the bytes of a picture inside JSON.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [

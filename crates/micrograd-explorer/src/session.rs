@@ -349,9 +349,7 @@ impl Sessions {
             }
             None => Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "{MAX_SESSIONS} training runs are open at once; close a tab or stop a run"
-                ),
+                format!("{MAX_SESSIONS} training runs are open at once; close a tab or stop a run"),
             )),
         }
     }
@@ -403,7 +401,7 @@ impl Sessions {
         });
         let control = Control {
             paused,
-            step_once: false,
+            steps_asked: 0,
             stop: false,
             speed: req.speed,
         };
@@ -478,7 +476,8 @@ pub async fn reap_idle(sessions: Arc<Sessions>, mut shutdown: watch::Receiver<bo
 /// The thread's view of the commands.
 struct Control {
     paused: bool,
-    step_once: bool,
+    /// Steps asked for by `Step` commands and not yet taken (then it pauses).
+    steps_asked: usize,
     stop: bool,
     speed: f64,
 }
@@ -486,11 +485,17 @@ struct Control {
 impl Control {
     fn apply(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Play => self.paused = false,
-            Cmd::Pause => self.paused = true,
+            Cmd::Play => {
+                self.paused = false;
+                self.steps_asked = 0;
+            }
+            Cmd::Pause => {
+                self.paused = true;
+                self.steps_asked = 0;
+            }
             Cmd::Step => {
                 self.paused = false;
-                self.step_once = true;
+                self.steps_asked += 1;
             }
             Cmd::Stop => self.stop = true,
             Cmd::Speed(s) => self.speed = s,
@@ -570,9 +575,9 @@ fn run_thread(
                 h.accuracy.push(info.accuracy);
             }
             control.drain(&rx);
-            if control.step_once {
-                control.step_once = false;
-                control.paused = true;
+            if control.steps_asked > 0 {
+                control.steps_asked -= 1;
+                control.paused = control.steps_asked == 0;
             }
             let final_step = info.step == info.steps;
             last.step = info.step;
@@ -666,6 +671,12 @@ fn run_thread(
     }
 }
 
+/// A run's id from its URL (a 404 for anything else).
+fn run_id(text: &str) -> Result<u64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::not_found(format!("no training run {text:?}")))
+}
+
 /// `POST /api/train`: starts a run; answers its id, command line, data and network.
 pub async fn start_handler(
     State(st): State<AppState>,
@@ -693,9 +704,9 @@ pub async fn start_handler(
 /// `DELETE /api/train/{id}`.
 pub async fn delete_handler(
     State(st): State<AppState>,
-    Path(id): Path<u64>,
+    Path(id): Path<String>,
 ) -> Result<Json<Json_>, ApiError> {
-    st.sessions.remove(id)?;
+    st.sessions.remove(run_id(&id)?)?;
     Ok(Json(json!({"ok": true})))
 }
 
@@ -713,10 +724,10 @@ pub struct ControlRequest {
 /// `POST /api/train/{id}/control`.
 pub async fn control_handler(
     State(st): State<AppState>,
-    Path(id): Path<u64>,
+    Path(id): Path<String>,
     JsonBody(req): JsonBody<ControlRequest>,
 ) -> Result<Json<Json_>, ApiError> {
-    let s = st.sessions.get(id)?;
+    let s = st.sessions.get(run_id(&id)?)?;
     let cmd = match req.action.as_str() {
         "play" => Cmd::Play,
         "pause" => Cmd::Pause,
@@ -852,9 +863,9 @@ fn done_event(snap: &Snapshot) -> Event {
 /// one `done` event, and the stream ends.
 pub async fn events_handler(
     State(st): State<AppState>,
-    Path(id): Path<u64>,
+    Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let session = st.sessions.get(id)?;
+    let session = st.sessions.get(run_id(&id)?)?;
     let state = StreamState {
         rx: session.snapshots.clone(),
         _subscriber: Subscriber::new(session.clone()),
@@ -918,9 +929,12 @@ pub const MAX_POINT_GRAPH_VALUES: usize = viz::MAX_SVG_VALUES;
 /// L2), laid out as the expression tab's graphs.
 pub async fn point_handler(
     State(st): State<AppState>,
-    Path((id, index)): Path<(u64, usize)>,
+    Path((id, index)): Path<(String, String)>,
 ) -> Result<Json<Json_>, ApiError> {
-    let s = st.sessions.get(id)?;
+    let s = st.sessions.get(run_id(&id)?)?;
+    let index: usize = index.parse().map_err(|_| {
+        ApiError::bad_request(format!("point {index:?}: not a point number (0, 1, ...)"))
+    })?;
     if index >= s.data.len() {
         return Err(ApiError::bad_request(format!(
             "point {index}: the data has {} points (0 to {})",
@@ -1017,8 +1031,9 @@ pub fn point_graph(s: &Session, weights: &[f64], index: usize) -> Result<Json_, 
 /// weights.
 pub async fn export_handler(
     State(st): State<AppState>,
-    Path((id, file)): Path<(u64, String)>,
+    Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    let id = run_id(&id)?;
     let s = st.sessions.get(id)?;
     if !matches!(
         file.as_str(),
@@ -1037,7 +1052,10 @@ pub async fn export_handler(
             (header::CONTENT_TYPE, mime.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"micrograd-{id}-{}\"", mime_name(mime)),
+                format!(
+                    "attachment; filename=\"micrograd-{id}-{}\"",
+                    mime_name(mime)
+                ),
             ),
         ],
         bytes,
@@ -1055,7 +1073,11 @@ fn mime_name(mime: &str) -> &'static str {
 }
 
 /// The bytes and the media type of an export (see [`export_handler`]).
-pub fn export(s: &Session, snap: &Snapshot, file: &str) -> Result<(Vec<u8>, &'static str), ApiError> {
+pub fn export(
+    s: &Session,
+    snap: &Snapshot,
+    file: &str,
+) -> Result<(Vec<u8>, &'static str), ApiError> {
     let _scope = Tape::scope();
     let model = MLP::from_spec(&s.spec, &snap.weights)
         .map_err(|e| ApiError::internal(format!("cannot rebuild the model: {e}")))?;
@@ -1080,7 +1102,9 @@ pub fn export(s: &Session, snap: &Snapshot, file: &str) -> Result<(Vec<u8>, &'st
             let b = if s.loss.is_binary() {
                 Boundary::compute_scored(&points, 120, |x, y| net.forward(&[x, y], None)[0])
             } else {
-                Boundary::compute(&points, 120, |x, y| s.loss.classify(&net.forward(&[x, y], None)))
+                Boundary::compute(&points, 120, |x, y| {
+                    s.loss.classify(&net.forward(&[x, y], None))
+                })
             };
             let sizes: Vec<String> = std::iter::once(s.spec.nin)
                 .chain(s.spec.layers.iter().map(|l| l.nout))
