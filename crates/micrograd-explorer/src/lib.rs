@@ -59,7 +59,7 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// The page and the API, for [`serve`] (and for tests, which drive it without a socket).
+/// The page and the API, as [`Server::run`] serves them.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(assets::index))

@@ -179,7 +179,7 @@ pub fn decimate(values: &[f64], max: usize) -> (usize, Vec<f64>) {
     }
     let every = n.div_ceil(max.max(1));
     let mut out: Vec<f64> = values.iter().step_by(every).copied().collect();
-    if (n - 1) % every != 0 {
+    if !(n - 1).is_multiple_of(every) {
         out.push(values[n - 1]);
     }
     (every, out)

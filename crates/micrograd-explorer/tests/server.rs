@@ -193,7 +193,7 @@ fn lecture() -> Json {
     json!({"program": "o = tanh(x1*w1 + x2*w2 + b)", "inputs": [
         {"name": "x1", "value": 2.0}, {"name": "x2", "value": 0.0},
         {"name": "w1", "value": -3.0}, {"name": "w2", "value": 1.0},
-        {"name": "b", "value": 6.8813735870194432}]})
+        {"name": "b", "value": 6.881_373_587_019_443}]})
 }
 
 #[test]
@@ -229,7 +229,7 @@ fn expression_grads_and_steps_equal_the_engine() {
         ("x2", 0.0),
         ("w1", -3.0),
         ("w2", 1.0),
-        ("b", 6.8813735870194432),
+        ("b", 6.881_373_587_019_443),
     ];
     let (value, grads) =
         micrograd::expr::gradients("o = tanh(x1*w1 + x2*w2 + b)", &inputs).unwrap();
