@@ -180,9 +180,10 @@ pub fn run(seconds: f64) -> Result<BenchReport, String> {
         })
         .map_err(|e| e.to_string())?;
     let id = session.id;
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     let client = std::thread::Builder::new()
         .name("bench-client".into())
-        .spawn(move || -> Result<(usize, usize, f64), String> {
+        .spawn(move || -> Result<(usize, usize, f64, Option<f64>), String> {
             let mut tcp = TcpStream::connect(&addr).map_err(|e| format!("connect: {e}"))?;
             write!(
                 tcp,
@@ -195,7 +196,7 @@ pub fn run(seconds: f64) -> Result<BenchReport, String> {
             let mut tail: Vec<u8> = Vec::new();
             let needle = b"event: frame\n";
             let (mut frames, mut bytes) = (0usize, 0usize);
-            let mut start: Option<Instant> = None;
+            let mut start: Option<(Instant, Option<f64>)> = None;
             loop {
                 let n = tcp.read(&mut buf).map_err(|e| format!("read: {e}"))?;
                 if n == 0 {
@@ -210,7 +211,10 @@ pub fn run(seconds: f64) -> Result<BenchReport, String> {
                     match start {
                         // The clock starts at the first frame (the connection's set-up is
                         // not the stream's rate).
-                        None => start = Some(Instant::now()),
+                        None => {
+                            start = Some((Instant::now(), cpu_seconds("/proc/thread-self/stat")));
+                            let _ = started_tx.send(());
+                        }
                         Some(_) => frames += found,
                     }
                     let keep = tail.len().saturating_sub(needle.len());
@@ -219,38 +223,35 @@ pub fn run(seconds: f64) -> Result<BenchReport, String> {
                     let keep = tail.len() - needle.len();
                     tail.drain(..keep);
                 }
-                if let Some(t) = start
+                if let Some((t, cpu0)) = start
                     && t.elapsed().as_secs_f64() >= seconds
                 {
-                    return Ok((frames, bytes, t.elapsed().as_secs_f64()));
+                    let cpu = match (cpu0, cpu_seconds("/proc/thread-self/stat")) {
+                        (Some(a), Some(b)) => Some(b - a),
+                        _ => None,
+                    };
+                    return Ok((frames, bytes, t.elapsed().as_secs_f64(), cpu));
                 }
             }
         })
         .map_err(|e| e.to_string())?;
-    // CPU before: once the stream runs (give it a moment), measured over the same window.
-    std::thread::sleep(Duration::from_millis(300));
+    // The process's and the training thread's CPU time over the client's window.
+    started_rx
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|_| "no frame arrived".to_string())?;
     let train_stats = thread_stats("micrograd-train");
-    let client_stats = thread_stats("bench-client");
-    let cpu0 = (
-        cpu_seconds("/proc/self/stat"),
-        sum_cpu(&train_stats),
-        sum_cpu(&client_stats),
-    );
+    let cpu0 = (cpu_seconds("/proc/self/stat"), sum_cpu(&train_stats));
     let step0 = session.snapshot().step;
     let t0 = Instant::now();
-    let (frames, bytes, secs) = client
+    let (frames, bytes, secs, client_cpu) = client
         .join()
         .map_err(|_| "the client thread failed".to_string())??;
+    let cpu1 = (cpu_seconds("/proc/self/stat"), sum_cpu(&train_stats));
     let dt = t0.elapsed().as_secs_f64();
     let step1 = session.snapshot().step;
-    let cpu1 = (
-        cpu_seconds("/proc/self/stat"),
-        sum_cpu(&train_stats),
-        sum_cpu(&client_stats),
-    );
-    let server_cpu = match (cpu0, cpu1) {
-        ((Some(p0), Some(t0), Some(c0)), (Some(p1), Some(t1), Some(c1))) if frames > 0 => {
-            Some(1e3 * ((p1 - p0) - (t1 - t0) - (c1 - c0)).max(0.0) / (frames as f64 * dt / secs))
+    let server_cpu = match (cpu0, cpu1, client_cpu) {
+        ((Some(p0), Some(t0)), (Some(p1), Some(t1)), Some(c)) if frames > 0 => {
+            Some(1e3 * ((p1 - p0) - (t1 - t0) - c).max(0.0) / frames as f64)
         }
         _ => None,
     };

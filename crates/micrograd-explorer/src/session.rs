@@ -909,12 +909,13 @@ pub async fn events_handler(
             return Some((Ok(e), s));
         }
         s.first = false;
+        // The frame's time is when drawing starts, so the pace does not include it.
+        s.last_sent = Some(tokio::time::Instant::now());
         let session = s.session.clone();
         let snap2 = snap.clone();
         let frame = tokio::task::spawn_blocking(move || render_frame(&session, &snap2))
             .await
             .unwrap_or_else(|_| json!({"error": "the frame could not be drawn"}).to_string());
-        s.last_sent = Some(tokio::time::Instant::now());
         s.final_sent = snap.state.is_final();
         Some((Ok(Event::default().event("frame").data(frame)), s))
     });
