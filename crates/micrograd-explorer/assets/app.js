@@ -114,8 +114,14 @@ for (const id of ['tab-expr', 'tab-train']) {
 function drawGraph(svg, graph, opts = {}) {
   svg.replaceChildren();
   const pad = 8;
-  svg.setAttribute('width', graph.width + 2 * pad);
-  svg.setAttribute('height', graph.height + 2 * pad);
+  const W = graph.width + 2 * pad, H = graph.height + 2 * pad;
+  // Fit the box's width when that keeps the text readable (a scale of 0.5 or more);
+  // larger graphs keep their size and scroll.
+  const room = svg.parentElement ? svg.parentElement.clientWidth - 4 : W;
+  const fit = opts.fit === undefined ? true : opts.fit;
+  const scale = fit && room > 0 && W > room && room / W >= 0.5 ? room / W : 1;
+  svg.setAttribute('width', W * scale);
+  svg.setAttribute('height', H * scale);
   svg.setAttribute('viewBox', `${-pad} ${-pad} ${graph.width + 2 * pad} ${graph.height + 2 * pad}`);
   const vbox = [], obox = [];
   for (const b of graph.boxes) (b.kind === 'value' ? vbox : obox)[b.index] = b;
@@ -285,7 +291,7 @@ const expr = {
     $('step-first').disabled = s < 0;
     $('step-next').disabled = s >= n - 1;
     $('step-last').disabled = s >= n - 1;
-    drawGraph($('graph'), a.graph, { grads, hl, operands });
+    drawGraph($('graph'), a.graph, { grads, hl, operands, fit: $('fit-graph').checked });
     if (hl !== null) {
       const node = $('graph').querySelector(`.vbox[data-index="${hl}"]`);
       if (node) node.scrollIntoView({ block: 'nearest', inline: 'center', behavior: reducedMotion ? 'auto' : 'smooth' });
@@ -339,6 +345,7 @@ $('step-first').addEventListener('click', () => expr.go(-1));
 $('step-last').addEventListener('click', () => expr.go(1e9));
 $('nudge').addEventListener('input', debounce(() => expr.nudge(), 60));
 $('nudge-input').addEventListener('change', () => expr.nudge());
+$('fit-graph').addEventListener('change', () => expr.renderStep());
 
 // ---------------------------------------------------------------- training tab
 
