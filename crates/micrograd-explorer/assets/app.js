@@ -182,6 +182,7 @@ function drawGraph(svg, graph, opts = {}) {
 // ---------------------------------------------------------------- expression tab
 
 const expr = {
+  program: null,
   names: [],
   values: {},
   answer: null,
@@ -205,7 +206,10 @@ const expr = {
     this.answer = a;
     this.names = a.inputs.map((i) => i.name);
     for (const i of a.inputs) this.values[i.name] = i.value;
-    this.step = -1;
+    // A new program starts at the forward pass; new input values keep the step.
+    if (program !== this.program) this.step = -1;
+    this.step = Math.min(this.step, a.steps.length - 1);
+    this.program = program;
     $('expr-value').textContent = `${a.output} = ${full(a.value)}`;
     this.renderInputs();
     this.renderStep();
@@ -556,7 +560,9 @@ const train = {
       const names = this.base.class_names;
       $('point-title').textContent = `Point ${i}: its forward graph`;
       $('point-text').textContent = `point ${i} at (${fixed4(a.point[0])}, ${fixed4(a.point[1])}), class ${a.class_name}: output ${a.outputs.map(fixed4).join(', ')}, predicted ${names[a.predicted]}, loss ${fixed4(a.loss)} (this point alone, no L2); grads of that loss: x0 ${fixed4(a.input_grads[0])}, x1 ${fixed4(a.input_grads[1])}`;
-      drawGraph($('point-graph'), a.graph, { hl: a.graph.values.length - 1 });
+      drawGraph($('point-graph'), a.graph, { hl: a.graph.values.length - 1, fit: false });
+      const root = $('point-graph').querySelector(`.vbox[data-index="${a.graph.values.length - 1}"]`);
+      if (root) root.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     } catch (e) {
       this.showError(e);
     }
