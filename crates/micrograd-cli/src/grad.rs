@@ -12,14 +12,7 @@ use micrograd::{Tape, Value, viz};
 
 /// Arguments of `micrograd grad`.
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Example:
-  micrograd grad 'n = x1*w1 + x2*w2 + b; o = tanh(n)' x1=2 x2=0 w1=-3 w2=1 b=6.8813735870194432
-
-The language: statements `name = expr` or `expr`, separated by ';' or new lines; the last
-statement's value is the output. Operators + - * / ** and unary -, with Python's precedence
-(-a**2 == -(a**2), 2**3**2 == 512); functions exp, log, tanh, relu, sigmoid; numbers like 3,
-0.5, 1e-4; '#' comments. Gradients are taken with respect to the inputs given as NAME=VALUE.")]
+#[command(after_help = after_help())]
 pub struct GradArgs {
     /// The program, e.g. 'o = tanh(x1*w1 + x2*w2 + b)'.
     #[arg(value_name = "PROGRAM", allow_hyphen_values = true)]
@@ -42,6 +35,22 @@ pub struct GradArgs {
     /// Also draw the graph as an SVG picture in FILE (no Graphviz needed).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+}
+
+/// The text after `micrograd grad --help`: an example and the language, with the functions
+/// listed from the engine's table.
+fn after_help() -> String {
+    format!(
+        "Example:
+  micrograd grad 'n = x1*w1 + x2*w2 + b; o = tanh(n)' x1=2 x2=0 w1=-3 w2=1 b=6.8813735870194432
+
+The language: statements `name = expr` or `expr`, separated by ';' or new lines; the last
+statement's value is the output. Operators + - * / ** and unary -, with Python's precedence
+(-a**2 == -(a**2), 2**3**2 == 512); numbers like 3, 0.5, 1e-4; '#' comments.
+Functions: {}.
+Gradients are taken with respect to the inputs given as NAME=VALUE.",
+        micrograd::engine::Op::function_names()
+    )
 }
 
 /// Runs `micrograd grad`.

@@ -396,3 +396,23 @@ fn overflowing_numbers_and_reassigned_inputs() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `grad --help` and the unknown-function error list the functions from the engine's table.
+#[test]
+fn help_and_errors_list_the_tables_functions() {
+    let o = Command::new(env!("CARGO_BIN_EXE_micrograd"))
+        .args(["grad", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(o.stdout).unwrap();
+    let names = micrograd::engine::Op::function_names();
+    assert!(names.contains("sin, cos, sqrt"), "{names}");
+    assert!(help.contains(&format!("Functions: {names}.")), "{help}");
+    let o = Command::new(env!("CARGO_BIN_EXE_micrograd"))
+        .args(["grad", "y = foo(x)", "x=1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains(&format!("the functions are {names}")), "{err}");
+}

@@ -6,7 +6,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json_, json};
 
-use micrograd::data::{self, DataError, Dataset};
+use micrograd::data::{self, DataError, Dataset, Generator};
+use micrograd::nn::UnknownName;
 use micrograd::viz::Boundary;
 
 use crate::error::{ApiError, JsonBody};
@@ -53,15 +54,11 @@ impl Default for DataSpec {
     }
 }
 
-/// A generator's defaults: samples, noise, classes (`micrograd train`'s).
+/// A generator's defaults: samples, noise, classes (the library's, which `micrograd train`
+/// uses too, so the copied command reproduces the data).
 pub fn generator_defaults(kind: &str) -> Option<(usize, f64, usize)> {
-    match kind {
-        "moons" => Some((100, 0.1, 2)),
-        "circles" => Some((100, 0.1, 2)),
-        "blobs" => Some((100, 1.0, 2)),
-        "spiral" => Some((300, 0.2, 3)),
-        _ => None,
-    }
+    let g: Generator = kind.parse().ok()?;
+    Some((g.default_samples(), g.default_noise(), g.default_classes()))
 }
 
 /// The data of `spec` (generated with `seed`), checked: at most [`MAX_SAMPLES`] examples,
@@ -149,12 +146,12 @@ pub fn build(spec: &DataSpec, seed: u64) -> Result<Dataset, ApiError> {
                     "samples {n}: fewer examples than classes ({k})"
                 )));
             }
-            match kind {
-                "moons" => data::moons(n, noise, seed),
-                "circles" => data::circles(n, noise, seed),
-                "blobs" => data::blobs(n, k, noise, seed),
-                _ => data::spiral(n, k, noise, seed),
-            }
+            let g: Generator = kind
+                .parse()
+                .map_err(|e: UnknownName| ApiError::bad_request(e.to_string()))?;
+            let classes = spec.classes.filter(|_| g.has_classes());
+            g.generate(Some(n), Some(noise), classes, seed)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?
         }
     };
     if d.n_features() != 2 {

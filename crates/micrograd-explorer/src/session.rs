@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use micrograd::data::{Dataset, TargetEncoding};
 use micrograd::nn::optim::{OptimizerKind, Schedule};
-use micrograd::nn::{Activation, MLP, MlpSpec, Module, loss};
+use micrograd::nn::{Activation, MLP, MlpSpec, Module, UnknownName, loss};
 use micrograd::train::{Classifier, LossKind, TrainConfig, TrainError, train_observed};
 use micrograd::viz::{self, Boundary};
 use micrograd::{Tape, Value};
@@ -119,9 +119,18 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         }
         Ok(a) => a,
     };
-    let loss: LossKind = req.loss.parse().map_err(|e: String| bad(e))?;
-    let optimizer: OptimizerKind = req.optimizer.parse().map_err(|e: String| bad(e))?;
-    let schedule: Schedule = req.schedule.parse().map_err(|e: String| bad(e))?;
+    let loss: LossKind = req
+        .loss
+        .parse()
+        .map_err(|e: UnknownName| bad(e.to_string()))?;
+    let optimizer: OptimizerKind = req
+        .optimizer
+        .parse()
+        .map_err(|e: UnknownName| bad(e.to_string()))?;
+    let schedule: Schedule = req
+        .schedule
+        .parse()
+        .map_err(|e: UnknownName| bad(e.to_string()))?;
     let lr = req.lr.unwrap_or(match optimizer {
         OptimizerKind::Sgd => 1.0,
         OptimizerKind::Momentum => 0.1,

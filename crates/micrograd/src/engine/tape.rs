@@ -119,8 +119,7 @@ thread_local! {
 /// it). So at most one `&mut TapeData` of a thread exists at a time, and the tape never
 /// leaves its thread (`Value` and `Scope` are `!Send`). Debug builds check the invariant
 /// at run time (a re-entrant call panics, see the test below); release builds skip a
-/// `RefCell`'s borrow-flag check and update on every node made (W1 rebuild: see
-/// ARCHITECTURE.md for the measurement).
+/// `RefCell`'s borrow-flag check and update on every node made (measured: ARCHITECTURE.md).
 #[inline(always)]
 pub(crate) fn with_tape<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
     TAPE.with(|c| c.with(f))
@@ -130,8 +129,7 @@ pub(crate) fn with_tape<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
 /// cell's address is taken by a closure that does nothing else, and `f` runs after
 /// `LocalKey::with` returns, so the whole operation inlines at its call site; through
 /// `with_tape`, each operation paid a call, an indirect call to the thread-local's
-/// accessor and a dispatch on the op code (W2: 480 -> 440 M instructions per million
-/// steps).
+/// accessor and a dispatch on the op code (measured: ARCHITECTURE.md).
 ///
 /// The address stays valid while the thread runs: the thread-local is only destroyed at
 /// thread exit, never while `f` runs on this thread.
@@ -308,7 +306,7 @@ impl TapeData {
         // written here (not taken from calloc's untouched pages): backward's first access to
         // a page is a read-modify-write, which on an untouched page faults twice (a read
         // fault mapping the zero page, then a copy-on-write fault), so writing first halves
-        // the faults (W2: 241k -> 183k).
+        // the faults (measured: ARCHITECTURE.md).
         self.grad
             .reserve_exact(self.val.capacity().max(n) - self.grad.len());
         self.grad.resize(n, 0.0);

@@ -329,9 +329,9 @@ impl Value {
         }))
     }
 
-    // The functions below are not `#[inline]`: inlined into a caller's loop (the ten-million
-    // step chain of `tanh`s), they measured 9% slower to build, with fewer instructions
-    // (see ARCHITECTURE.md). The operators (`+`, `*`, ...) are inlined.
+    // The functions below are not `#[inline]`: inlined into a caller's loop (the long chain of
+    // `tanh`s) they built slower, with fewer instructions (ARCHITECTURE.md). The operators
+    // (`+`, `*`, ...) are inlined.
 
     /// `e ** self`.
     #[track_caller]
@@ -385,8 +385,7 @@ impl Value {
 /// What the scalar node makers return when an operand was released: a handle with index
 /// `u32::MAX`, which no node has (`TapeData::push` refuses it), carrying the released
 /// operand's index in its epoch field. They return a `Value` rather than a `Result`: a
-/// `Value` comes back in one register, a `Result` through memory, which cost the ten-million
-/// step chain 6% more instructions (see ARCHITECTURE.md).
+/// `Value` comes back in one register, a `Result` through memory (ARCHITECTURE.md).
 #[inline(always)]
 fn released(x: Value) -> Value {
     Value {
