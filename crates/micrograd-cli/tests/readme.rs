@@ -11,6 +11,10 @@
 //! - timings are not compared: a number followed by ` s` or ` ms/step`, and the value of
 //!   a JSON key `"seconds"`, are masked on both sides (`done in 0.015 s (0.15 ms/step)`).
 //!
+//! - commands that do not end or that measure the machine are not run: `micrograd serve`
+//!   (a server, until Ctrl-C; `micrograd serve --bench` measures it) and `micrograd bench`
+//!   (timings). Any other command that runs longer than 120 s is killed and fails the test.
+//!
 //! Everything else must be equal, line for line. The commands run through `sh` (the README
 //! writes them for a shell: quotes, `2>/dev/null`) in one temporary directory shared by the
 //! whole README, in order (a `train --save model.json` serves the `predict` after it), with
@@ -18,8 +22,19 @@
 //! Lines of a block that come before its first `$ ` command (a usage synopsis) are
 //! not commands and are skipped.
 
+#![cfg(unix)] // the commands run through sh
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The commands that are not run (see the module's rules).
+const NOT_RUN: [&str; 2] = ["micrograd serve", "micrograd bench"];
+
+/// How long a command may run.
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A command of the README and the output it shows.
 struct Example {
@@ -170,6 +185,42 @@ fn trimmed(mut lines: Vec<String>) -> Vec<String> {
     lines
 }
 
+/// Runs `command` through `sh` in `dir` with `PATH` = `path`: its output (stdout and stderr
+/// in the order written), or an error after `timeout` (the command and its children are
+/// killed: it runs in a process group of its own).
+fn run(command: &str, dir: &Path, path: &str, timeout: Duration) -> Result<String, String> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec 2>&1\n{command}"))
+        .current_dir(dir)
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("sh runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > timeout {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            let _ = reader.join();
+            return Err(format!("did not end within {} s", timeout.as_secs_f64()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = reader.join().expect("the reader thread");
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
 #[test]
 fn the_readmes_console_examples_print_what_the_readme_shows() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
@@ -190,14 +241,21 @@ fn the_readmes_console_examples_print_what_the_readme_shows() {
     );
     let mut failures = Vec::new();
     for ex in &examples {
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(format!("exec 2>&1\n{}", ex.command))
-            .current_dir(dir.path())
-            .env("PATH", &path)
-            .output()
-            .expect("sh runs");
-        let actual = String::from_utf8_lossy(&o.stdout);
+        if NOT_RUN.iter().any(|c| ex.command.starts_with(c)) {
+            continue;
+        }
+        let actual = match run(&ex.command, dir.path(), &path, TIMEOUT) {
+            Ok(out) => out,
+            Err(e) => {
+                failures.push(format!(
+                    "README.md line {}: $ {}
+{e}
+",
+                    ex.line, ex.command
+                ));
+                continue;
+            }
+        };
         let actual: Vec<String> =
             trimmed(mask_timings(&actual).lines().map(str::to_string).collect());
         let expected: Vec<String> = trimmed(ex.expected.iter().map(|l| mask_timings(l)).collect());
@@ -240,6 +298,16 @@ fn the_rules_of_the_comparison() {
         "{\"steps\": 100, \"loss\": 0.01, \"seconds\": <time>}"
     );
     assert_eq!(mask_timings("3 steps, 2 samples"), "3 steps, 2 samples");
+    // A command that does not end is killed, its children too.
+    let t = Instant::now();
+    let r = run(
+        "sleep 30 & sleep 30; echo never",
+        Path::new("."),
+        "/usr/bin:/bin",
+        Duration::from_millis(300),
+    );
+    assert!(r.unwrap_err().contains("did not end"));
+    assert!(t.elapsed() < Duration::from_secs(10));
     let ex = examples(
         "```text\nusage\n$ micrograd grad 'a\nb' x=1\nvalue 1\n\n$ echo hi\nhi\n```\n\
          ```sh\n$ not run\n```\n",

@@ -287,3 +287,25 @@ fn a_released_nodes_hand_grad_does_not_reach_the_node_made_in_its_place() {
     z.backward();
     assert_eq!(y.grad(), 1.0, "a stale adjoint, cleared: no mark kept it");
 }
+
+/// A compaction (feature `bindings`) moves the mark of a grad set by hand with its node.
+#[cfg(feature = "bindings")]
+#[test]
+fn a_compaction_moves_the_marks_of_hand_grads_with_their_nodes() {
+    use micrograd::engine::bindings;
+    let _s = Tape::scope();
+    let x = Value::new(1.5);
+    let freed = x * 2.0;
+    let z = x * 3.0;
+    z.set_grad(5.0); // by hand
+    let (xi, zi) = (x.id(), z.id());
+    let c = bindings::compact(|i| i == xi || i == zi);
+    assert!(c.renew(freed).is_none());
+    let z = c.renew(z).unwrap();
+    assert_eq!(z.id(), zi - 1, "moved down into the freed node's place");
+    let out = z * 1.0;
+    out.backward();
+    assert_eq!(z.grad(), 5.0 + 1.0, "the hand grad was kept and added to");
+    out.backward();
+    assert_eq!(z.grad(), 1.0, "then it is a sweep's, cleared by the next");
+}

@@ -8,7 +8,11 @@
 //! - `replay.rs`: [`Recording`], re-running a recorded graph on new leaf values.
 //! - `parallel.rs`: [`DataParallel`], a gradient over data shards on worker threads.
 //! - `gradcheck.rs`: finite differences beside the engine's gradients.
+//! - `bindings.rs` (feature `bindings`): what a language binding needs besides: handles as
+//!   numbers, micrograd's backward, and freeing the nodes nothing holds (mark-compact).
 
+#[cfg(feature = "bindings")]
+pub mod bindings;
 mod gradcheck;
 mod nary;
 mod ops;

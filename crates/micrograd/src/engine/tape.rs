@@ -12,7 +12,7 @@
 #[cfg(debug_assertions)]
 use std::cell::Cell;
 use std::cell::UnsafeCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 
 use super::nary;
@@ -88,13 +88,14 @@ pub(crate) struct TapeData {
     /// a search.
     last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
-    dirty: usize,
+    pub(crate) dirty: usize,
     /// Interior nodes whose grad was set by hand ([`Value::set_grad`](super::Value::set_grad),
     /// or added by a [`backward_step`](TapeData::backward_step)) since the last backward
     /// sweep from a node at or above them: a sweep keeps their grads (and adds to them)
     /// instead of clearing them as stale. Empty unless the user works by hand, so the
-    /// sweep's fast path only tests `is_empty`. Sorted, without repeats.
-    kept: Vec<u32>,
+    /// sweep's fast path only tests `is_empty`. A set: marking, and dropping the marks at or
+    /// below a root, cost `O(log n)` in whatever order a user sets grads.
+    pub(crate) kept: BTreeSet<u32>,
     /// Recently used constants: slot -> index into `consts`.
     const_cache: [u32; CONST_CACHE],
 }
@@ -223,7 +224,7 @@ impl TapeData {
             live_floor: 0,
             last_run: (0, 0),
             dirty: 0,
-            kept: Vec::new(),
+            kept: BTreeSet::new(),
             const_cache: [u32::MAX; CONST_CACHE],
         }
     }
@@ -373,9 +374,17 @@ impl TapeData {
         self.dirty = self.dirty.min(m);
         if !self.kept.is_empty() {
             // Released nodes' marks go with them.
-            let k = self.kept.partition_point(|&i| (i as usize) < m);
-            self.kept.truncate(k);
+            self.kept.split_off(&(m as u32));
         }
+        self.release_from(m, self.operands.len(), self.consts.len());
+    }
+
+    /// The epoch bookkeeping of a release: every handle made so far to a node at or above
+    /// `m` is stale from now on, those below `m` stay valid, and a new epoch starts.
+    /// `operands` and `consts` are the lengths of the operand list and the constant pool that
+    /// nodes below `m` use (where a truncation to a stale mark cuts them: see
+    /// [`current`](TapeData::current)).
+    pub(crate) fn release_from(&mut self, m: usize, operands: usize, consts: usize) {
         // Every epoch up to the current one now has floor <= m.
         let mut first = self.epoch;
         while let Some(&(f, floor)) = self.floors.last() {
@@ -388,8 +397,7 @@ impl TapeData {
             }
         }
         self.floors.push((first, m as u32));
-        self.floor_pos
-            .push((self.operands.len(), self.consts.len()));
+        self.floor_pos.push((operands, consts));
         self.live_floor = self.floors[0].1;
         self.last_run = (first, m as u32);
         self.epoch = match self.epoch.checked_add(1) {
@@ -398,6 +406,22 @@ impl TapeData {
                 "micrograd: more than 2^32 truncations of one tape"
             )),
         };
+    }
+
+    /// The operand list and constant pool lengths recorded with the highest floor below `m`
+    /// (`(0, 0)` if none): the floor that a [`release_from(m, ..)`](TapeData::release_from)
+    /// keeps, whose positions the new floor's must not be below.
+    #[cfg(feature = "bindings")]
+    pub(crate) fn floor_pos_below(&self, m: usize) -> (usize, usize) {
+        // Floors increase along the stack.
+        let k = self
+            .floors
+            .partition_point(|&(_, floor)| (floor as usize) < m);
+        if k == 0 {
+            (0, 0)
+        } else {
+            self.floor_pos[k - 1]
+        }
     }
 
     /// `mark`, or, if a truncation since it went below it, that truncation's point (the
@@ -466,17 +490,16 @@ impl TapeData {
     fn clear_interior_but_kept(&mut self, end: usize, root: usize) {
         let saved: Vec<(usize, f64)> = self
             .kept
-            .iter()
+            .range(..end as u32)
             .map(|&i| i as usize)
-            .filter(|&i| i < end && i != root)
+            .filter(|&i| i != root)
             .map(|i| (i, self.grad[i]))
             .collect();
         self.clear_interior(end);
         for (i, g) in saved {
             self.grad[i] = g;
         }
-        let used = self.kept.partition_point(|&i| i as usize <= root);
-        self.kept.drain(..used);
+        self.kept = self.kept.split_off(&(root as u32 + 1));
     }
 
     /// Reverse sweep over nodes `lo..hi`, propagating each node's adjoint to its operands.
@@ -578,10 +601,7 @@ impl TapeData {
     #[cold]
     #[inline(never)]
     fn keep(&mut self, idx: usize) {
-        let idx = idx as u32;
-        if let Err(at) = self.kept.binary_search(&idx) {
-            self.kept.insert(at, idx);
-        }
+        self.kept.insert(idx as u32);
     }
 
     /// One node's chain rule, by hand (micrograd's `_backward()`): adds node `i`'s grad times

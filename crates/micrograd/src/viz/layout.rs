@@ -135,8 +135,11 @@ pub fn graph_layout(root: Value) -> Result<GraphLayout, VizError> {
     layout_model(GraphModel::of(root))
 }
 
-/// [`graph_layout`] for a graph already read from the tape.
-pub(crate) fn layout_model(model: GraphModel) -> Result<GraphLayout, VizError> {
+/// [`graph_layout`] for a graph already read (from the tape by [`GraphModel::of`], or
+/// built by a caller, as the Python package does from micrograd's view of a graph).
+///
+/// Errors as [`graph_layout`].
+pub fn layout_model(model: GraphModel) -> Result<GraphLayout, VizError> {
     if model.values.len() > MAX_SVG_VALUES {
         return Err(VizError::new(format!(
             "the graph has {} values, more than the {} that the SVG drawing lays out; \

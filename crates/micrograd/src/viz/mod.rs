@@ -46,10 +46,10 @@ mod svg;
 
 pub use graph::{GraphModel, OpNode, ValueRecord, to_dot, write_dot};
 pub use layout::{
-    GraphLayout, MAX_SVG_VALUES, NodeBox, NodeKind, OPTIMIZE_MAX_VALUES, graph_layout, to_svg,
-    write_svg,
+    GraphLayout, MAX_SVG_VALUES, NodeBox, NodeKind, OPTIMIZE_MAX_VALUES, graph_layout,
+    layout_model, to_svg, write_svg,
 };
-pub use plot::{Boundary, boundary_svg, curves_svg, save_boundary, save_curves};
+pub use plot::{Boundary, boundary_png, boundary_svg, curves_svg, save_boundary, save_curves};
 pub use raster::{Image, encode_png};
 
 use std::fmt;
