@@ -1,9 +1,10 @@
 //! The README's console examples, run: every command of a ```console or ```text block (a
-//! line starting with `$ `: `$ micrograd ...`, or a shell command that feeds it, as
-//! `$ printf 'x**2' | micrograd grad - x=3`) is run with the built binary, and its output
-//! (stdout and stderr, in the order written) is compared with the lines that follow it in
-//! the block, up to the next `$ ` line or the end of the block. So the README cannot go
-//! stale.
+//! line starting with `$ `) that runs micrograd (`$ micrograd ...`, or a pipe into it, as
+//! `$ printf 'x**2' | micrograd grad - x=3`) or writes a small file for the next one
+//! (`$ printf ... > lecture.csv`, `echo`, `cat`) is run with the built binary, and its
+//! output (stdout and stderr, in the order written) is compared with the lines that follow
+//! it in the block, up to the next `$ ` line or the end of the block. So the README cannot
+//! go stale. Other commands (`$ pip install ...`) are not run.
 //!
 //! The rules for what is not compared, all on the README's side:
 //! - a line that is only `...` stands for any number of lines (none included);
@@ -32,6 +33,15 @@ use std::time::{Duration, Instant};
 
 /// The commands that are not run (see the module's rules).
 const NOT_RUN: [&str; 2] = ["micrograd serve", "micrograd bench"];
+
+/// Whether the test runs `command` (see the module's rules).
+fn runs(command: &str) -> bool {
+    let micrograd = command.starts_with("micrograd ") || command.contains("| micrograd ");
+    let setup = ["printf ", "echo ", "cat "]
+        .iter()
+        .any(|c| command.starts_with(c));
+    (micrograd || setup) && !NOT_RUN.iter().any(|c| command.starts_with(c))
+}
 
 /// How long a command may run.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -241,7 +251,7 @@ fn the_readmes_console_examples_print_what_the_readme_shows() {
     );
     let mut failures = Vec::new();
     for ex in &examples {
-        if NOT_RUN.iter().any(|c| ex.command.starts_with(c)) {
+        if !runs(&ex.command) {
             continue;
         }
         let actual = match run(&ex.command, dir.path(), &path, TIMEOUT) {
@@ -298,6 +308,10 @@ fn the_rules_of_the_comparison() {
         "{\"steps\": 100, \"loss\": 0.01, \"seconds\": <time>}"
     );
     assert_eq!(mask_timings("3 steps, 2 samples"), "3 steps, 2 samples");
+    assert!(runs("micrograd grad x x=1") && runs("printf 'x' | micrograd grad - x=1"));
+    assert!(runs("printf 'a,b\\n' > f.csv"));
+    assert!(!runs("micrograd serve") && !runs("micrograd bench moons"));
+    assert!(!runs("pip install micrograd-rs") && !runs("cargo run --release -- train"));
     // A command that does not end is killed, its children too.
     let t = Instant::now();
     let r = run(
