@@ -94,6 +94,10 @@ pub struct TrainOpts {
     /// Print one JSON object at the end on stdout (progress goes to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Rebuild the graph every step instead of recording it once and replaying it, the
+    /// examples side by side (the results are the same to the bit).
+    #[arg(long)]
+    pub no_replay: bool,
 }
 
 /// The generated data sets, with their defaults.
@@ -275,6 +279,7 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
         steps: args.steps,
         batch_size: args.batch_size,
         seed: args.seed,
+        replay: !args.no_replay,
     })
 }
 

@@ -490,11 +490,26 @@ impl TapeData {
     /// over `lo..hi` alone gives the leaves below `lo` their full gradient).
     pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
         let leaf_or_recent = |x: usize| x >= lo || self.op[x] == OpCode::Leaf;
+        // A layer's neurons share one input list, and a batch's examples the same weight
+        // spans: each is checked once (the last list, and spans in a small direct-mapped
+        // cache), not once per neuron and example.
+        let mut last_xs = u32::MAX;
+        let mut spans = [u32::MAX; 64];
         (lo..hi).all(|i| {
             let [a, b] = self.ab[i];
             let (a, b) = (a as usize, b as usize);
             match self.op[i].arity() {
                 Arity::Leaf => true,
+                Arity::Nary if self.op[i] == OpCode::AffineSpan => {
+                    let (bias, w0, x) = nary::span_parts(&self.operands, a, b);
+                    let xs = self.operands[a + 1];
+                    let slot = &mut spans[w0 as usize % 64];
+                    let ok = leaf_or_recent(bias as usize)
+                        && (*slot == w0 || (w0 as usize..w0 as usize + b).all(leaf_or_recent))
+                        && (xs == last_xs || x.iter().all(|&x| leaf_or_recent(x as usize)));
+                    (*slot, last_xs) = (w0, xs);
+                    ok
+                }
                 Arity::Nary => {
                     let mut all = true;
                     nary::for_each_operand(&self.operands, self.op[i], a, b, |x| {
@@ -511,9 +526,14 @@ impl TapeData {
     /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
     /// it reads are all leaves. Pre: grads of `lo..=root` are zero, `grad.len() > root`.
     pub(crate) fn backward_range(&mut self, lo: usize, root: usize) {
+        self.seed_range(root);
+        self.sweep(lo, root + 1);
+    }
+
+    /// The start of [`backward_range`](TapeData::backward_range): seeds `root` with 1.
+    pub(crate) fn seed_range(&mut self, root: usize) {
         self.dirty = self.dirty.max(root + 1);
         self.grad[root] += 1.0;
-        self.sweep(lo, root + 1);
     }
 
     /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).

@@ -25,6 +25,7 @@ use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, MLP, MlpSpec, Module, loss};
 
 mod classifier;
+mod replayed;
 
 pub use classifier::Classifier;
 
@@ -148,6 +149,11 @@ pub struct TrainConfig {
     pub batch_size: Option<usize>,
     /// Seed of the weights and of the batch order.
     pub seed: u64,
+    /// Record a step's graph once and replay it at the next steps of the same batch size,
+    /// the examples side by side (`engine::Recording::record_batched`), instead of
+    /// rebuilding it every step. The results are the same to the bit; `false` rebuilds.
+    /// Not used with the `ce` loss, whose graph depends on the values.
+    pub replay: bool,
 }
 
 impl Default for TrainConfig {
@@ -165,6 +171,7 @@ impl Default for TrainConfig {
             steps: 100,
             batch_size: None,
             seed: MLP::DEFAULT_SEED,
+            replay: true,
         }
     }
 }
@@ -358,12 +365,33 @@ pub fn train_until(
     let mut loss_history = Vec::new();
     let mut accuracy_history = Vec::new();
 
+    // The replayed step's nodes live until training ends (released with this scope).
+    let _recorded = Tape::scope();
+    let mut replayed: Option<replayed::Replayed> = None;
+    let replay = config.replay && replayed::Replayed::supports(config.loss);
+
     for k in 0..config.steps {
-        let _step = Tape::scope();
         let lr = config.schedule.lr(config.lr, k, config.steps);
-        let (total, accuracy) =
-            objective.evaluate(&model, &params, config.l2, batches.next_batch());
-        let loss = total.data();
+        let batch = batches.next_batch();
+        if replay && replayed.is_none() {
+            replayed = Some(replayed::Replayed::record(
+                &objective, &model, &params, config.l2, batch,
+            ));
+        }
+        let _step = Tape::scope();
+        let (loss, accuracy) = match &mut replayed {
+            // A batch of the recorded size (all but an epoch's shorter last one).
+            Some(r) if r.lanes() == batch.len() => r.step(&objective, &model, batch),
+            _ => {
+                let (total, accuracy) = objective.evaluate(&model, &params, config.l2, batch);
+                let loss = total.data();
+                if loss.is_finite() {
+                    model.zero_grad();
+                    total.backward();
+                }
+                (loss, accuracy)
+            }
+        };
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
                 step: k + 1,
@@ -371,8 +399,6 @@ pub fn train_until(
                 lr,
             });
         }
-        model.zero_grad();
-        total.backward();
         optimizer.step(&params, lr);
         loss_history.push(loss);
         accuracy_history.push(accuracy);
