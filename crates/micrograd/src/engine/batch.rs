@@ -56,6 +56,8 @@ pub(crate) struct BatchPlan {
     panel: Vec<f64>,
     /// Backward passes of a stretch that fell back to the sweep (tests read it).
     swept: usize,
+    /// Leave the layers' private nodes unwritten ([`BatchPlan::set_lean`]).
+    lean: bool,
 }
 
 enum Segment {
@@ -122,6 +124,8 @@ struct Layer {
     out_private: bool,
     /// Inputs and weights were finite at the last forward (see [`Stretch::exact`]).
     finite: bool,
+    /// The outputs were finite at the last forward.
+    out_finite: bool,
 }
 
 impl Layer {
@@ -223,6 +227,7 @@ pub(crate) fn plan(t: &TapeData, lo: usize, hi: usize) -> Option<BatchPlan> {
             segments,
             panel: Vec::new(),
             swept: 0,
+            lean: false,
         })
 }
 
@@ -525,6 +530,7 @@ fn layer_at(tpl: &Template, q: usize, items: &[Item]) -> Option<Layer> {
         as_private: false,
         out_private: false,
         finite: false,
+        out_finite: false,
     })
 }
 
@@ -739,12 +745,21 @@ impl BatchPlan {
         (stretches, self.swept)
     }
 
-    /// Recomputes every node's value, as `TapeData::forward_range` over the whole range.
+    /// Lean replay: the layers' private nodes (read by nothing but the layers' own
+    /// products: hidden neurons' affine values and activations) keep whatever the tape held,
+    /// values and adjoints; every other node, the parameters' gradients and the output are
+    /// as in a full replay. For callers that read no recorded interior node (`train`).
+    pub(crate) fn set_lean(&mut self, lean: bool) {
+        self.lean = lean;
+    }
+
+    /// Recomputes every node's value, as `TapeData::forward_range` over the whole range
+    /// (but the private nodes' if lean).
     pub(crate) fn forward(&mut self, t: &mut TapeData) {
         for seg in &mut self.segments {
             match seg {
                 Segment::Scalar(lo, hi) => t.forward_range(*lo, *hi),
-                Segment::Stretch(s) => s.forward(t, &mut self.panel),
+                Segment::Stretch(s) => s.forward(t, !self.lean, &mut self.panel),
             }
         }
     }
@@ -781,10 +796,13 @@ impl BatchPlan {
                     }
                     if root < s.end() || !s.exact(t) {
                         self.swept += 1;
+                        if self.lean {
+                            s.write_values(t);
+                        }
                         s.zero(t, &s.private_runs);
                         t.sweep(s.start, s.end().min(root + 1));
                     } else {
-                        s.backward(t, &mut self.panel);
+                        s.backward(t, !self.lean, &mut self.panel);
                     }
                 }
             }
@@ -826,7 +844,17 @@ impl Stretch {
         })
     }
 
-    fn forward(&mut self, t: &mut TapeData, panel: &mut Vec<f64>) {
+    /// Every private node's value on the tape (the others are written by every forward).
+    fn write_values(&self, t: &mut TapeData) {
+        let shape = (self.start, self.period, self.lanes);
+        for it in &self.items {
+            if let Item::Layer(l) = it {
+                l.write_values(t, shape);
+            }
+        }
+    }
+
+    fn forward(&mut self, t: &mut TapeData, all: bool, panel: &mut Vec<f64>) {
         let shape = (self.start, self.period, self.lanes);
         for idx in 0..self.items.len() {
             let (before, rest) = self.items.split_at_mut(idx);
@@ -843,13 +871,13 @@ impl Stretch {
                 }
                 Item::Layer(l) => {
                     let prev = l.from.map(|f| layer(&before[f]));
-                    l.forward(t, shape, prev.map(|p| p.out()), panel);
+                    l.forward(t, shape, prev.map(|p| (p.out(), p.out_finite)), all, panel);
                 }
             }
         }
     }
 
-    fn backward(&mut self, t: &mut TapeData, panel: &mut Vec<f64>) {
+    fn backward(&mut self, t: &mut TapeData, all: bool, panel: &mut Vec<f64>) {
         let shape = (self.start, self.period, self.lanes);
         for idx in (0..self.items.len()).rev() {
             let (before, rest) = self.items.split_at_mut(idx);
@@ -869,7 +897,7 @@ impl Stretch {
                         Item::Layer(p) => &mut **p,
                         Item::Nodes { .. } => unreachable!("`from` names a layer"),
                     });
-                    l.backward(t, shape, prev, panel);
+                    l.backward(t, shape, prev, all, panel);
                 }
             }
         }
@@ -896,50 +924,156 @@ fn no_neg_zero(xs: &[f64]) -> bool {
         .fold(true, |ok, &x| ok & (x.to_bits() != neg_zero))
 }
 
-/// Calls `f` with the activation's formula as a closure the compiler can inline (the
-/// common activations monomorphized, the rest through the table's `match`).
-fn with_op<R>(op: Op, f: impl FnOnce(&dyn Fn(f64, f64) -> f64, &dyn Fn(f64) -> f64) -> R) -> R {
-    // (partial of the output in the input at (input, output), forward)
-    match op {
-        Op::Relu => f(&|c, y| Op::Relu.partials(c, 0.0, y).0, &|c| {
-            Op::Relu.forward(c, 0.0)
-        }),
-        Op::Tanh => f(&|c, y| Op::Tanh.partials(c, 0.0, y).0, &|c| {
-            Op::Tanh.forward(c, 0.0)
-        }),
-        op => f(&|c, y| op.partials(c, 0.0, y).0, &|c| op.forward(c, 0.0)),
+/// Runs `$body` with `$fwd(c)` and `$partial(c, y)`, the activation's forward formula and
+/// derivative from the table, as closures the compiler inlines (the common activations get
+/// a copy of the body each; the rest dispatch on the table's `match`).
+macro_rules! with_activation {
+    ($code:expr, |$fwd:ident, $partial:ident| $body:expr) => {
+        match $code.public() {
+            Op::Relu => {
+                let $fwd = |c: f64| Op::Relu.forward(c, 0.0);
+                let $partial = |c: f64, y: f64| Op::Relu.partials(c, 0.0, y).0;
+                $body
+            }
+            Op::Tanh => {
+                let $fwd = |c: f64| Op::Tanh.forward(c, 0.0);
+                let $partial = |c: f64, y: f64| Op::Tanh.partials(c, 0.0, y).0;
+                $body
+            }
+            Op::Sigmoid => {
+                let $fwd = |c: f64| Op::Sigmoid.forward(c, 0.0);
+                let $partial = |c: f64, y: f64| Op::Sigmoid.partials(c, 0.0, y).0;
+                $body
+            }
+            op => {
+                let $fwd = |c: f64| op.forward(c, 0.0);
+                let $partial = |c: f64, y: f64| op.partials(c, 0.0, y).0;
+                $body
+            }
+        }
+    };
+}
+
+/// Writes a layer's numbers for every lane into `to` (the tape's values or adjoints): the
+/// affine nodes' from `c` if `write_c`, the activations' from `a` if `write_a` (lanes x
+/// neurons each; without an activation, `c` holds the outputs, written if `write_a`).
+#[allow(clippy::too_many_arguments)]
+fn write_layer(
+    to: &mut [f64],
+    (start, period, lanes): (usize, usize, usize),
+    q: usize,
+    kn: usize,
+    with_act: bool,
+    (c, a): (&[f64], &[f64]),
+    (write_c, write_a): (bool, bool),
+) {
+    for e in 0..lanes {
+        let row = start + e * period + q;
+        let (c, a) = (&c[e * kn..(e + 1) * kn], &a[e * kn.min(a.len())..]);
+        if !with_act {
+            if write_a {
+                to[row..row + kn].copy_from_slice(c);
+            }
+            continue;
+        }
+        let out = &mut to[row..row + 2 * kn];
+        match (write_c, write_a) {
+            (true, true) => {
+                for ((o, &c), &a) in out.chunks_exact_mut(2).zip(c).zip(a) {
+                    o[0] = c;
+                    o[1] = a;
+                }
+            }
+            (true, false) => {
+                for (o, &c) in out.chunks_exact_mut(2).zip(c) {
+                    o[0] = c;
+                }
+            }
+            (false, true) => {
+                for (o, &a) in out.chunks_exact_mut(2).zip(a) {
+                    o[1] = a;
+                }
+            }
+            (false, false) => {}
+        }
+    }
+}
+
+/// `sums[k] += rows[e][k]` for every row `e` of `rows` (rows of `sums.len()` numbers), from
+/// the last row to the first; eight sums at a time, in registers.
+fn add_rows_desc(sums: &mut [f64], rows: &[f64]) {
+    let kn = sums.len();
+    let mut k0 = 0;
+    while k0 < kn {
+        let w = (kn - k0).min(8);
+        let mut acc = [0.0f64; 8];
+        acc[..w].copy_from_slice(&sums[k0..k0 + w]);
+        if w == 8 {
+            for row in rows.chunks_exact(kn).rev() {
+                let r: &[f64; 8] = row[k0..k0 + 8].try_into().expect("8 numbers");
+                for (s, &g) in acc.iter_mut().zip(r) {
+                    *s += g;
+                }
+            }
+        } else {
+            for row in rows.chunks_exact(kn).rev() {
+                for (s, &g) in acc[..w].iter_mut().zip(&row[k0..k0 + w]) {
+                    *s += g;
+                }
+            }
+        }
+        sums[k0..k0 + w].copy_from_slice(&acc[..w]);
+        k0 += w;
     }
 }
 
 impl Layer {
-    /// The layer's values for every lane, written to the tape. `prev`: the outputs of the
-    /// layer named by `from` (lanes x inputs).
+    /// Which of the layer's nodes a replay writes (values and adjoints): (affine nodes,
+    /// outputs). With `all` false, private nodes are left as they are.
+    fn writes(&self, all: bool) -> (bool, bool) {
+        (all || !self.as_private, all || !self.out_private)
+    }
+
+    /// The layer's values for every lane, written to the tape (private nodes only if
+    /// `all`). `prev`: the outputs of the layer named by `from` (lanes x inputs), and
+    /// whether they are finite.
     fn forward(
         &mut self,
         t: &mut TapeData,
-        (start, period, lanes): (usize, usize, usize),
-        prev: Option<&[f64]>,
+        shape: (usize, usize, usize),
+        prev: Option<(&[f64], bool)>,
+        all: bool,
         panel: &mut Vec<f64>,
     ) {
-        let (n, jn, kn) = (lanes, self.j, self.k);
+        let (start, period, n) = shape;
+        let (jn, kn) = (self.j, self.k);
+        let mut finite = true;
         if prev.is_none() {
             self.x.resize(n * jn, 0.0);
             for (e, row) in self.x.chunks_exact_mut(jn).enumerate() {
                 let base = start + e * period;
                 for (x, &q) in row.iter_mut().zip(&self.inputs) {
                     *x = t.val[base + q];
+                    finite &= x.is_finite();
                 }
             }
         }
-        let x: &[f64] = prev.unwrap_or(&self.x);
+        let x: &[f64] = match prev {
+            Some((x, ok)) => {
+                finite &= ok;
+                x
+            }
+            None => &self.x,
+        };
         self.wt.resize(jn * kn, 0.0);
         for (k, &w0) in self.w0.iter().enumerate() {
             let w = &t.val[w0 as usize..w0 as usize + jn];
+            finite &= all_finite(w);
             for (j, &v) in w.iter().enumerate() {
                 self.wt[j * kn + k] = v;
             }
         }
-        self.finite = all_finite(x) && all_finite(&self.wt);
+        self.finite = finite;
         self.b.clear();
         self.b.extend(self.bias.iter().map(|&b| t.val[b as usize]));
         self.c.resize(n * kn, 0.0);
@@ -957,45 +1091,62 @@ impl Layer {
             bias: Some(&self.b),
         };
         kernels::gemm(&g, &mut self.c, kn, panel);
-        match self.act {
+        self.out_finite = match self.act {
             Some(code) => {
                 self.a.resize(n * kn, 0.0);
-                with_op(code.public(), |_, fwd| {
+                with_activation!(code, |fwd, _partial| {
+                    let mut ok = true;
                     for (a, &c) in self.a.iter_mut().zip(&self.c) {
                         *a = fwd(c);
+                        ok &= a.is_finite();
                     }
-                });
-                for e in 0..n {
-                    let row = start + e * period + self.q;
-                    let out = &mut t.val[row..row + 2 * kn];
-                    let (c, a) = (&self.c[e * kn..(e + 1) * kn], &self.a[e * kn..(e + 1) * kn]);
-                    for ((o, &c), &a) in out.chunks_exact_mut(2).zip(c).zip(a) {
-                        o[0] = c;
-                        o[1] = a;
-                    }
-                }
+                    ok
+                })
             }
-            None => {
-                for e in 0..n {
-                    let row = start + e * period + self.q;
-                    t.val[row..row + kn].copy_from_slice(&self.c[e * kn..(e + 1) * kn]);
-                }
-            }
-        }
+            None => all_finite(&self.c),
+        };
+        let writes = self.writes(all);
+        let acts = (&self.c[..], &self.a[..]);
+        write_layer(
+            &mut t.val,
+            shape,
+            self.q,
+            kn,
+            self.act.is_some(),
+            acts,
+            writes,
+        );
     }
 
-    /// The layer's backward for every lane: the adjoints of its nodes (on the tape), of its
-    /// inputs (into `prev.gout` if `prev`'s outputs are private, else on the tape), and of
-    /// its weights and biases (on the tape). Pre: the stretch is [`exact`](Stretch::exact),
-    /// and if this layer's outputs are private, the layer reading them filled `gout`.
+    /// Writes every node's value (after a lean forward, before a sweep reads them).
+    fn write_values(&self, t: &mut TapeData, shape: (usize, usize, usize)) {
+        let acts = (&self.c[..], &self.a[..]);
+        write_layer(
+            &mut t.val,
+            shape,
+            self.q,
+            self.k,
+            self.act.is_some(),
+            acts,
+            (true, true),
+        );
+    }
+
+    /// The layer's backward for every lane: the adjoints of its nodes (on the tape; private
+    /// ones only if `all`), of its inputs (into `prev.gout` if `prev`'s outputs are private,
+    /// else on the tape), and of its weights and biases (on the tape). Pre: the stretch is
+    /// [`exact`](Stretch::exact), and if this layer's outputs are private, the layer reading
+    /// them filled `gout`.
     fn backward(
         &mut self,
         t: &mut TapeData,
-        (start, period, lanes): (usize, usize, usize),
+        shape: (usize, usize, usize),
         prev: Option<&mut Layer>,
+        all: bool,
         panel: &mut Vec<f64>,
     ) {
-        let (n, jn, kn) = (lanes, self.j, self.k);
+        let (start, period, n) = shape;
+        let (jn, kn) = (self.j, self.k);
         let step = self.step();
         if !self.out_private {
             self.gout.resize(n * kn, 0.0);
@@ -1007,8 +1158,7 @@ impl Layer {
             }
         }
         // The affine nodes' adjoints: what they hold (0 if private), plus the activation's
-        // term if its adjoint is not 0 (the sweep skips it then); written to the tape with
-        // the outputs'.
+        // term if its adjoint is not 0 (the sweep skips it then).
         if let Some(code) = self.act {
             self.gc.resize(n * kn, 0.0);
             if self.as_private {
@@ -1021,37 +1171,29 @@ impl Layer {
                     }
                 }
             }
-            with_op(code.public(), |partial, _| {
-                for (((g, &ga), &c), &y) in
-                    self.gc.iter_mut().zip(&self.gout).zip(&self.c).zip(&self.a)
-                {
+            with_activation!(code, |_fwd, partial| {
+                let terms = self.gout.iter().zip(&self.c).zip(&self.a);
+                for (g, ((&ga, &c), &y)) in self.gc.iter_mut().zip(terms) {
                     let v = *g + ga * partial(c, y);
                     *g = if ga != 0.0 { v } else { *g };
                 }
             });
-            for e in 0..n {
-                let row = start + e * period + self.q;
-                let out = &mut t.grad[row..row + 2 * kn];
-                let (gc, ga) = (
-                    &self.gc[e * kn..(e + 1) * kn],
-                    &self.gout[e * kn..(e + 1) * kn],
-                );
-                for ((o, &gc), &ga) in out.chunks_exact_mut(2).zip(gc).zip(ga) {
-                    o[0] = gc;
-                    o[1] = ga;
-                }
-            }
-        } else {
-            for e in 0..n {
-                let row = start + e * period + self.q;
-                t.grad[row..row + kn].copy_from_slice(&self.gout[e * kn..(e + 1) * kn]);
-            }
         }
         let gc: &[f64] = if self.act.is_some() {
             &self.gc
         } else {
             &self.gout
         };
+        let grads = (gc, &self.gout[..]);
+        write_layer(
+            &mut t.grad,
+            shape,
+            self.q,
+            kn,
+            self.act.is_some(),
+            grads,
+            self.writes(all),
+        );
         // The inputs' adjoints: the neurons' terms from the last neuron to the first.
         self.wr.resize(kn * jn, 0.0);
         for (k, &w0) in self.w0.iter().enumerate() {
@@ -1125,11 +1267,7 @@ impl Layer {
         // The biases' adjoints, also from the last example to the first.
         self.b.clear();
         self.b.extend(self.bias.iter().map(|&b| t.grad[b as usize]));
-        for g in gc.chunks_exact(kn).rev() {
-            for (s, &g) in self.b.iter_mut().zip(g) {
-                *s += g;
-            }
-        }
+        add_rows_desc(&mut self.b, gc);
         for (&b, &s) in self.bias.iter().zip(&self.b) {
             t.grad[b as usize] = s;
         }
@@ -1243,23 +1381,33 @@ mod tests {
         let grad0: Vec<f64> = (0..params.len())
             .map(|i| if i == 0 { grad0 } else { 0.0 })
             .collect();
+        let set_grads = || {
+            for (p, &g) in params.iter().zip(&grad0) {
+                p.set_grad(g);
+            }
+        };
         for w in weights {
             for (p, &v) in params.iter().zip(w) {
                 p.set_data(v);
             }
-            let loss = compare(&batched, &plain, &params, &grad0);
-            let _step = Tape::scope();
-            for (p, &g) in params.iter().zip(&grad0) {
-                p.set_grad(g);
-            }
-            let fresh = build();
-            fresh.backward();
-            assert_eq!(fresh.data().to_bits(), loss.to_bits(), "rebuilt loss");
-            let rebuilt = bits(&params, Value::grad);
-            for (p, &g) in params.iter().zip(&grad0) {
-                p.set_grad(g);
-            }
-            batched.replay();
+            let (loss, rebuilt) = {
+                let _step = Tape::scope();
+                set_grads();
+                let fresh = build();
+                fresh.backward();
+                (fresh.data(), bits(&params, Value::grad))
+            };
+            // Lean first, while the hidden neurons on the tape are those of the last
+            // weights: the same loss and gradients.
+            batched.set_lean(true);
+            set_grads();
+            assert_eq!(batched.replay().to_bits(), loss.to_bits(), "lean loss");
+            assert_eq!(rebuilt, bits(&params, Value::grad), "lean gradients");
+            batched.set_lean(false);
+            assert_eq!(
+                compare(&batched, &plain, &params, &grad0).to_bits(),
+                loss.to_bits()
+            );
             assert_eq!(rebuilt, bits(&params, Value::grad), "rebuilt gradients");
         }
         batched.batch_description()
@@ -1297,15 +1445,20 @@ mod tests {
     fn fallbacks_keep_the_sweeps_numbers() {
         let spec = MlpSpec::new(2, &[8, 1], Activation::Relu);
         let mut s = 11;
-        let mut w: Vec<f64> = (0..spec.num_parameters()).map(|_| lcg(&mut s)).collect();
+        // Two sets of weights each: the second replays with the tape's hidden neurons
+        // still those of the first (lean replay writes them before it sweeps).
+        let mut w: Vec<Vec<f64>> = (0..2)
+            .map(|_| (0..spec.num_parameters()).map(|_| lcg(&mut s)).collect())
+            .collect();
         let xs: Vec<Vec<f64>> = (0..20).map(|_| vec![lcg(&mut s), 0.0]).collect();
         let y: Vec<f64> = (0..20)
             .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
             .collect();
-        let (_, swept) = check_mlp(&spec, &[w.clone()], &xs, &y, LossKind::Svm, 0.0, -0.0);
+        let (_, swept) = check_mlp(&spec, &w, &xs, &y, LossKind::Svm, 0.0, -0.0);
         assert!(swept > 0, "a -0.0 gradient falls back");
-        w[1] = f64::INFINITY;
-        let (_, swept) = check_mlp(&spec, &[w], &xs, &y, LossKind::Mse, 0.0, 0.0);
+        w[0][1] = f64::INFINITY;
+        w[1][1] = f64::NEG_INFINITY;
+        let (_, swept) = check_mlp(&spec, &w, &xs, &y, LossKind::Mse, 0.0, 0.0);
         assert!(swept > 0, "an infinite weight falls back");
     }
 

@@ -132,6 +132,15 @@ impl Recording {
             .map_or((Vec::new(), 0), |p| p.borrow().describe())
     }
 
+    /// Crate-internal (`train`, `DataParallel`): lean batched replay, for callers that read
+    /// no recorded node but the output (and the leaves' gradients): see
+    /// `BatchPlan::set_lean`.
+    pub(crate) fn set_lean(&self, lean: bool) {
+        if let Some(plan) = &self.batch {
+            plan.borrow_mut().set_lean(lean);
+        }
+    }
+
     /// The number of recorded nodes that replay runs across examples (0 without batched
     /// replay: see [`record_batched`](Recording::record_batched)).
     pub fn batched_nodes(&self) -> usize {

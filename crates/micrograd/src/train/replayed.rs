@@ -64,6 +64,8 @@ impl Replayed {
                 data_loss
             }
         });
+        // Nothing here reads the recording's hidden neurons: they need not reach the tape.
+        rec.set_lean(true);
         Replayed {
             rec,
             inputs,
@@ -98,12 +100,14 @@ impl Replayed {
         }
         model.zero_grad();
         let loss = self.rec.replay();
+        let mut o = Vec::new();
         let right = self
             .outputs
             .iter()
             .zip(batch)
-            .filter(|(o, i)| {
-                let o: Vec<f64> = o.iter().map(|v| v.data()).collect();
+            .filter(|(out, i)| {
+                o.clear();
+                o.extend(out.iter().map(|v| v.data()));
                 objective.loss.classify(&o) == objective.data.classes[**i]
             })
             .count();
