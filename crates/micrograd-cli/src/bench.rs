@@ -52,10 +52,13 @@ pub struct BenchArgs {
     /// Neurons per hidden layer for `scale`.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub width: u64,
-    /// `scale`, `parallel`: rebuild the graph every step (no replay); `moons --replay`:
-    /// replay node by node (no batched replay).
+    /// `scale`, `parallel`: rebuild the graph every step instead of recording it once and
+    /// replaying it (batched, as `micrograd train` does).
     #[arg(long)]
-    pub no_batch: bool,
+    pub rebuild: bool,
+    /// `moons --replay`, `longrun --replay`: replay node by node, not batched.
+    #[arg(long)]
+    pub node_by_node: bool,
     /// `scale`: also write the data and the initial weights to FILE (JSON), for the same
     /// training in PyTorch (`bench/py/scale_torch.py`).
     #[arg(long, value_name = "FILE")]
@@ -98,7 +101,7 @@ fn moons(args: &BenchArgs) -> Json {
     let mut final_loss = f64::NAN;
     for _ in 0..args.repeat {
         let mut w1 = MoonsStep::new(perf::moons_100(), SEED);
-        w1.set_batched(!args.no_batch);
+        w1.set_batched(!args.node_by_node);
         for _ in 0..n {
             let t = Instant::now();
             final_loss = if args.replay {
@@ -112,7 +115,7 @@ fn moons(args: &BenchArgs) -> Json {
     let (med, min, max) = median_min_max(&mut times);
     json!({
         "workload": "moons",
-        "mode": match (args.replay, args.no_batch) {
+        "mode": match (args.replay, args.node_by_node) {
             (false, _) => "rebuild",
             (true, false) => "replay",
             (true, true) => "replay (node by node)",
@@ -186,7 +189,7 @@ fn parallel(args: &BenchArgs) -> Json {
     let mut final_loss = f64::NAN;
     for _ in 0..args.repeat {
         let data = perf::make_moons(args.points as usize, 0.1, SEED);
-        let mut w = ParallelMoons::new(data, args.threads as usize, SEED);
+        let mut w = ParallelMoons::with_replay(data, args.threads as usize, SEED, !args.rebuild);
         for _ in 0..n {
             let t = Instant::now();
             final_loss = w.step();
@@ -196,6 +199,7 @@ fn parallel(args: &BenchArgs) -> Json {
     let (med, min, max) = median_min_max(&mut times);
     json!({
         "workload": "parallel",
+        "mode": if args.rebuild { "rebuild" } else { "replay" },
         "threads": args.threads,
         "points": args.points,
         "steps": times.len(),
@@ -209,7 +213,7 @@ fn parallel(args: &BenchArgs) -> Json {
 fn scale(args: &BenchArgs) -> Result<Json, CliError> {
     let (points, width) = (args.points as usize, args.width as usize);
     let n = steps(args, 20);
-    let replay = !args.no_batch;
+    let replay = !args.rebuild;
     if let Some(path) = &args.dump {
         dump_scale(path, points, width, n)?;
     }

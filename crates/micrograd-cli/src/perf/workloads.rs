@@ -273,8 +273,15 @@ pub struct ParallelMoons {
 
 impl ParallelMoons {
     /// Splits `data` into `threads` shards (one thread each, the calling thread included);
-    /// the model's weights are drawn from `seed` as in [`MoonsStep::new`].
+    /// the model's weights are drawn from `seed` as in [`MoonsStep::new`]. Each step
+    /// rebuilds the shards' graphs (`DataParallel::new`).
     pub fn new(data: Moons, threads: usize, seed: u64) -> ParallelMoons {
+        ParallelMoons::with_replay(data, threads, seed, false)
+    }
+
+    /// As [`new`](ParallelMoons::new); with `replay`, the shards' graphs are recorded once
+    /// and replayed, examples side by side (`DataParallel::with_replay`): the same numbers.
+    pub fn with_replay(data: Moons, threads: usize, seed: u64, replay: bool) -> ParallelMoons {
         let n_total = data.len();
         let spec = MlpSpec::new(2, &NOUTS, micrograd::nn::Activation::Relu);
         let shards = data
@@ -294,7 +301,11 @@ impl ParallelMoons {
         };
         let f: ShardLoss = shard_loss;
         ParallelMoons {
-            dp: DataParallel::new(shards, f),
+            dp: if replay {
+                DataParallel::with_replay(shards, f)
+            } else {
+                DataParallel::new(shards, f)
+            },
             grad: vec![0.0; weights.len()],
             weights,
             k: 0,
