@@ -491,10 +491,10 @@ impl TapeData {
     pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
         let leaf_or_recent = |x: usize| x >= lo || self.op[x] == OpCode::Leaf;
         // A layer's neurons share one input list, and a batch's examples the same weight
-        // spans: each is checked once (the last list, and spans in a small direct-mapped
-        // cache), not once per neuron and example.
+        // spans: each is checked once (the last list, and spans in a direct-mapped cache of
+        // 1024 (first weight, length) pairs), not once per neuron and example.
         let mut last_xs = u32::MAX;
-        let mut spans = [u32::MAX; 64];
+        let mut spans = vec![(u32::MAX, 0u32); 1024];
         (lo..hi).all(|i| {
             let [a, b] = self.ab[i];
             let (a, b) = (a as usize, b as usize);
@@ -503,11 +503,13 @@ impl TapeData {
                 Arity::Nary if self.op[i] == OpCode::AffineSpan => {
                     let (bias, w0, x) = nary::span_parts(&self.operands, a, b);
                     let xs = self.operands[a + 1];
-                    let slot = &mut spans[w0 as usize % 64];
+                    // Fibonacci hashing: a layer's spans, a fixed stride apart, spread out.
+                    let slot = &mut spans[(w0.wrapping_mul(0x9e37_79b9) >> 22) as usize];
                     let ok = leaf_or_recent(bias as usize)
-                        && (*slot == w0 || (w0 as usize..w0 as usize + b).all(leaf_or_recent))
+                        && (*slot == (w0, b as u32)
+                            || (w0 as usize..w0 as usize + b).all(leaf_or_recent))
                         && (xs == last_xs || x.iter().all(|&x| leaf_or_recent(x as usize)));
-                    (*slot, last_xs) = (w0, xs);
+                    (*slot, last_xs) = ((w0, b as u32), xs);
                     ok
                 }
                 Arity::Nary => {

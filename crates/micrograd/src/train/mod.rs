@@ -414,11 +414,15 @@ pub fn train_until(
         }
     }
 
-    let (loss, accuracy) = {
-        let _eval = Tape::scope();
-        let all: Vec<usize> = (0..n).collect();
-        let (total, accuracy) = objective.evaluate(&model, &params, config.l2, &all);
-        (total.data(), accuracy)
+    let all: Vec<usize> = (0..n).collect();
+    let (loss, accuracy) = match &mut replayed {
+        // The recorded step is the whole data's graph: its forward is the evaluation.
+        Some(r) if r.holds(&all) => r.evaluate(&objective),
+        _ => {
+            let _eval = Tape::scope();
+            let (total, accuracy) = objective.evaluate(&model, &params, config.l2, &all);
+            (total.data(), accuracy)
+        }
     };
     let seconds = start.elapsed().as_secs_f64();
     if !loss.is_finite() {

@@ -100,17 +100,34 @@ impl Replayed {
         }
         model.zero_grad();
         let loss = self.rec.replay();
+        (loss, self.accuracy(objective))
+    }
+
+    /// Whether the lanes hold the examples `batch`, in order.
+    pub(super) fn holds(&self, batch: &[usize]) -> bool {
+        self.batch == batch
+    }
+
+    /// The loss (plus L2) and the accuracy on the examples the lanes hold, at the current
+    /// weights, without a backward (the recorded graph's forward).
+    pub(super) fn evaluate(&self, objective: &Objective<'_>) -> (f64, f64) {
+        let loss = self.rec.forward();
+        (loss, self.accuracy(objective))
+    }
+
+    /// The accuracy of the outputs the last forward left.
+    fn accuracy(&self, objective: &Objective<'_>) -> f64 {
         let mut o = Vec::new();
         let right = self
             .outputs
             .iter()
-            .zip(batch)
+            .zip(&self.batch)
             .filter(|(out, i)| {
                 o.clear();
                 o.extend(out.iter().map(|v| v.data()));
                 objective.loss.classify(&o) == objective.data.classes[**i]
             })
             .count();
-        (loss, right as f64 / batch.len() as f64)
+        right as f64 / self.batch.len() as f64
     }
 }
