@@ -446,13 +446,27 @@ impl TapeData {
         let ab = &self.ab[..hi];
         let consts = &self.consts[..];
         let operands = &self.operands[..];
+        // A node's term for the node just below it (in a chain, usually the only one) stays
+        // in a register until the sweep reaches that node, instead of a store and a load
+        // through `grad` on the chain's critical path (W2 backward -37%, see ARCHITECTURE.md).
+        // It is that node's last term (its other consumers are higher, visited earlier), so
+        // adding it then gives the same sum as adding it now.
+        let mut next: Option<f64> = None;
         for i in (lo..hi).rev() {
-            let g = grad[i];
+            let mut g = grad[i];
+            if let Some(term) = next.take() {
+                g += term;
+                grad[i] = g;
+            }
             if g == 0.0 {
                 continue;
             }
             let [a, b] = ab[i];
-            ops[i].propagate(i, g, a as usize, b as usize, val, grad, consts, operands);
+            next = ops[i].propagate_next(i, g, a as usize, b as usize, val, grad, consts, operands);
+        }
+        if let Some(term) = next {
+            // For node lo - 1, below the swept range.
+            grad[lo - 1] += term;
         }
     }
 
