@@ -5,8 +5,9 @@ labels (+1/-1), the layer sizes and this project's initial weights (per neuron i
 then its bias). Trains the same network the same way as `micrograd train`: ReLU hidden
 layers, a linear output, loss mean(relu(1 - y * score)) + l2 * sum(p^2), plain SGD with
 lr * (1 - 0.9 k / steps), full batch. Each repeat starts again from the same weights.
-Prints one JSON object: per-step medians and the final loss on the whole data (which should
-agree with this project's to about 1e-12: the same start, the sums in another order).
+Prints one JSON object: per-step medians, the median time of a whole run (parameters, every
+step, the final loss) and the final loss on the whole data (which should agree with this
+project's to about 1e-12: the same start, the sums in another order).
 
     python scale_torch.py DUMP.json REPEAT
 """
@@ -46,8 +47,9 @@ def loss_of(params):
     return torch.relu(1 - y * model(params, X)).mean() + alpha * sum((p * p).sum() for p in params)
 
 
-times, final = [], None
+times, runs, final = [], [], None
 for rep in range(repeat):
+    run0 = time.perf_counter()
     params = initial_params()
     for k in range(steps):
         t0 = time.perf_counter()
@@ -62,7 +64,11 @@ for rep in range(repeat):
         times.append(time.perf_counter() - t0)
     with torch.no_grad():
         final = loss_of(params).item()
+    runs.append(time.perf_counter() - run0)
 print(json.dumps({"impl": "pytorch", "version": torch.__version__, "points": len(spec["y"]),
                   "width": sizes[1], "steps": len(times),
                   "per_step_ms_median": 1e3 * statistics.median(times),
-                  "per_step_ms_min": 1e3 * min(times), "loss": final}))
+                  "per_step_ms_min": 1e3 * min(times),
+                  # a whole run: the parameters made, every step (the first included), the
+                  # final loss; as `micrograd bench scale`'s run_ms
+                  "run_ms_median": 1e3 * statistics.median(runs), "loss": final}))

@@ -162,6 +162,25 @@ struct Template {
     refs: Vec<Ref>,
     /// For an `AffineSpan` node, lane 0's position of its input list in `operands`.
     xs: Vec<u32>,
+    /// Per template node, how a lane's copy is checked (see [`Check`]).
+    check: Vec<Check>,
+}
+
+/// How [`lane_matches`] checks a lane's copy of a template node.
+#[derive(Clone, Copy, Debug)]
+enum Check {
+    /// Operands in `ab` (leaf, unary, with a constant, binary): lane `e`'s `a` (and `b` if
+    /// `with_b`) is lane 0's plus `e` times the stride (the period for a local operand); an
+    /// operand below the stretch must stay below it.
+    Ab {
+        da: u32,
+        a_below: bool,
+        db: u32,
+        b_below: bool,
+        with_b: bool,
+    },
+    /// An n-ary node: operand by operand (its operands are in `operands`).
+    Slots,
 }
 
 impl Template {
@@ -204,8 +223,29 @@ pub(crate) fn plan(t: &TapeData, lo: usize, hi: usize) -> Option<BatchPlan> {
     // A bound on the search (positions x candidates), so that a long graph without
     // repeats costs a few passes, not a quadratic search.
     let mut budget = 64 * (hi - lo) + 4096;
+    // For a run of leaves: (its end, the first leaf after it, or `hi`), the same for every
+    // position in the run (a template needs a node that is not a leaf, so no period ends
+    // inside the run, and a period's node `i + p` must be a leaf too).
+    let mut leaf_run = (0, 0);
     while i < hi && budget > 0 {
-        match find_stretch(t, i, hi, &mut budget) {
+        let first_p = if t.op[i] == OpCode::Leaf {
+            if i >= leaf_run.0 {
+                let end = i + t.op[i..hi]
+                    .iter()
+                    .take_while(|&&op| op == OpCode::Leaf)
+                    .count();
+                let next = end
+                    + t.op[end..hi]
+                        .iter()
+                        .take_while(|&&op| op != OpCode::Leaf)
+                        .count();
+                leaf_run = (end, next);
+            }
+            leaf_run.1 - i
+        } else {
+            1
+        };
+        match find_stretch(t, i, first_p, hi, &mut budget) {
             Some(s) => {
                 if scalar_from < i {
                     segments.push(Segment::Scalar(scalar_from, i));
@@ -231,18 +271,18 @@ pub(crate) fn plan(t: &TapeData, lo: usize, hi: usize) -> Option<BatchPlan> {
         })
 }
 
-/// A stretch starting at node `i`: the first candidate period that repeats at least
-/// [`MIN_LANES`] times.
-fn find_stretch(t: &TapeData, i: usize, hi: usize, budget: &mut usize) -> Option<Stretch> {
+/// A stretch starting at node `i`: the first candidate period (from `first_p`) that repeats
+/// at least [`MIN_LANES`] times.
+fn find_stretch(
+    t: &TapeData,
+    i: usize,
+    first_p: usize,
+    hi: usize,
+    budget: &mut usize,
+) -> Option<Stretch> {
     let max_p = ((hi - i) / MIN_LANES).min(MAX_PERIOD);
-    // A template needs a node that is not a leaf: skip the periods inside a run of leaves.
-    let leaves = t.op[i..hi]
-        .iter()
-        .take_while(|&&op| op == OpCode::Leaf)
-        .count();
-    *budget = budget.saturating_sub(leaves / 8);
     let mut tried = 0;
-    for p in leaves.max(1)..=max_p {
+    for p in first_p.max(1)..=max_p {
         if *budget == 0 {
             return None;
         }
@@ -272,6 +312,7 @@ fn try_period(t: &TapeData, i: usize, p: usize, hi: usize, budget: &mut usize) -
         offs: Vec::with_capacity(p + 1),
         refs: Vec::new(),
         xs: Vec::with_capacity(p),
+        check: Vec::with_capacity(p),
     };
     tpl.offs.push(0);
     let (mut s0, mut s1) = (Vec::new(), Vec::new());
@@ -308,6 +349,25 @@ fn try_period(t: &TapeData, i: usize, p: usize, hi: usize, budget: &mut usize) -
         tpl.offs.push(tpl.refs.len());
         tpl.shapes.push(shape);
         tpl.xs.push(xs_of(t, i + q));
+        let stride = |r: &Ref| match *r {
+            Ref::Local(_) => (p as u32, false),
+            Ref::Ext { stride, .. } => (stride, true),
+        };
+        let refs = tpl.refs(q);
+        tpl.check.push(match shape.0.arity() {
+            Arity::Nary => Check::Slots,
+            arity => {
+                let (da, a_below) = refs.first().map_or((0, false), stride);
+                let (db, b_below) = refs.get(1).map_or((0, false), stride);
+                Check::Ab {
+                    da,
+                    a_below,
+                    db,
+                    b_below,
+                    with_b: arity == Arity::Binary,
+                }
+            }
+        });
     }
     if tpl.shapes.iter().all(|s| s.0 == OpCode::Leaf) {
         return None;
@@ -349,6 +409,26 @@ fn lane_matches(
     for q in 0..p {
         if t.op[base + q] != tpl.shapes[q].0 {
             return false;
+        }
+        if let Check::Ab {
+            da,
+            a_below,
+            db,
+            b_below,
+            with_b,
+        } = tpl.check[q]
+        {
+            // Two comparisons instead of the operand list (lane 0's `ab` plus the strides).
+            let ([a0, b0], [a, b]) = (t.ab[i + q], t.ab[base + q]);
+            let e = e as u64;
+            let moved = |x0: u32, x: u32, d: u32, below: bool| {
+                x as u64 == x0 as u64 + e * d as u64 && (!below || (x as usize) < i)
+            };
+            let is_leaf = tpl.shapes[q].0 == OpCode::Leaf;
+            if !is_leaf && !(moved(a0, a, da, a_below) && (!with_b || moved(b0, b, db, b_below))) {
+                return false;
+            }
+            continue;
         }
         let xs = (tpl.xs[q], xs_of(t, base + q));
         if xs.0 != u32::MAX && xs == checked {
