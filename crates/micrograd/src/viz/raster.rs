@@ -1,16 +1,34 @@
-//! Rasterizing a scene into an RGB image and encoding it as PNG, in pure Rust.
+//! PNG pictures: the SVG we write, rasterized by `resvg` (anti-aliased shapes and text) with
+//! fonts embedded in the library, so a `.png` and an `.svg` are one picture and no system
+//! font is needed.
 //!
-//! Shapes are drawn at twice the output resolution and averaged down (2×2 supersampling:
-//! smooth edges without an anti-aliasing rasterizer); text is drawn afterwards, at the output
-//! resolution, with the public-domain 8×8 bitmap font of the `font8x8` crate scaled by an
-//! integer factor, so it stays crisp and needs no font file.
+//! The fonts are subsets of DejaVu Sans, DejaVu Sans Bold and DejaVu Sans Mono (Latin,
+//! Latin-1, Greek, punctuation, arrows and mathematical operators; see `fonts/README.md` and
+//! the licence beside them). A character outside them is drawn as the font's missing-glyph
+//! box in the PNG; the SVG, shown by a browser, still has it.
+
+use std::sync::{Arc, OnceLock};
+
+use resvg::tiny_skia;
+use resvg::usvg::{self, fontdb};
 
 use super::VizError;
-use super::scene::{Anchor, Rgb, Scene, Shape};
 
 /// Pixels of the PNG per unit of the SVG.
 pub(crate) const PNG_ZOOM: f64 = 2.0;
-const SUPERSAMPLE: usize = 2;
+
+/// Largest PNG written, in pixels (about 256 MiB while drawing); a larger picture is drawn at
+/// a smaller zoom, down to [`MIN_ZOOM`].
+pub const MAX_PNG_PIXELS: u64 = 64 * 1024 * 1024;
+/// Largest side of a PNG, in pixels (the rasterizer's limit is a little higher).
+const MAX_PNG_SIDE: f64 = 30_000.0;
+/// Smallest zoom at which a large picture is still drawn as PNG (text stays readable when
+/// zoomed in); below it, writing PNG is an error that suggests SVG.
+const MIN_ZOOM: f64 = 0.5;
+
+static SANS: &[u8] = include_bytes!("fonts/DejaVuSans-subset.ttf");
+static SANS_BOLD: &[u8] = include_bytes!("fonts/DejaVuSans-Bold-subset.ttf");
+static MONO: &[u8] = include_bytes!("fonts/DejaVuSansMono-subset.ttf");
 
 /// An RGB image, 8 bits per channel, rows top to bottom.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,260 +56,133 @@ impl Image {
         let i = (y * self.width + x) * 3;
         [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]]
     }
-
-    fn blend(&mut self, x: i64, y: i64, c: Rgb, alpha: f64) {
-        if x < 0 || y < 0 || x >= self.width as i64 || y >= self.height as i64 {
-            return;
-        }
-        let i = (y as usize * self.width + x as usize) * 3;
-        let a = alpha.clamp(0.0, 1.0);
-        for (k, v) in [c.0, c.1, c.2].into_iter().enumerate() {
-            let old = self.pixels[i + k] as f64;
-            self.pixels[i + k] = (old + (v as f64 - old) * a).round() as u8;
-        }
-    }
-
-    fn fill_rect(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, c: Rgb) {
-        let (xa, xb) = (
-            x0.round().max(0.0) as i64,
-            x1.round().min(self.width as f64) as i64,
-        );
-        let (ya, yb) = (
-            y0.round().max(0.0) as i64,
-            y1.round().min(self.height as f64) as i64,
-        );
-        for y in ya..yb {
-            for x in xa..xb {
-                self.blend(x, y, c, 1.0);
-            }
-        }
-    }
-
-    fn disc(&mut self, cx: f64, cy: f64, r: f64, c: Rgb) {
-        let (x0, x1) = ((cx - r).floor() as i64, (cx + r).ceil() as i64);
-        let (y0, y1) = ((cy - r).floor() as i64, (cy + r).ceil() as i64);
-        for y in y0..=y1 {
-            for x in x0..=x1 {
-                let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
-                if dx * dx + dy * dy <= r * r {
-                    self.blend(x, y, c, 1.0);
-                }
-            }
-        }
-    }
-
-    /// A segment of width `w` with round caps.
-    fn segment(&mut self, a: (f64, f64), b: (f64, f64), w: f64, c: Rgb) {
-        let r = w / 2.0;
-        let (x0, x1) = (a.0.min(b.0) - r, a.0.max(b.0) + r);
-        let (y0, y1) = (a.1.min(b.1) - r, a.1.max(b.1) + r);
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len2 = dx * dx + dy * dy;
-        for y in y0.floor() as i64..=y1.ceil() as i64 {
-            for x in x0.floor() as i64..=x1.ceil() as i64 {
-                let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
-                let t = if len2 > 0.0 {
-                    (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let (qx, qy) = (a.0 + t * dx - px, a.1 + t * dy - py);
-                if qx * qx + qy * qy <= r * r {
-                    self.blend(x, y, c, 1.0);
-                }
-            }
-        }
-    }
-
-    /// Averages `f` × `f` blocks.
-    fn downsample(&self, f: usize) -> Image {
-        let (w, h) = (self.width / f, self.height / f);
-        let mut out = Image::new(w, h);
-        for y in 0..h {
-            for x in 0..w {
-                for k in 0..3 {
-                    let mut sum = 0u32;
-                    for sy in 0..f {
-                        for sx in 0..f {
-                            sum += self.pixels[((y * f + sy) * self.width + x * f + sx) * 3 + k]
-                                as u32;
-                        }
-                    }
-                    out.pixels[(y * w + x) * 3 + k] = (sum / (f * f) as u32) as u8;
-                }
-            }
-        }
-        out
-    }
-
-    /// Draws `text` with the 8×8 bitmap font at integer `scale`; (`x`, `y`) is the anchor
-    /// point on the baseline. Characters outside ASCII are drawn as `?`.
-    #[allow(clippy::too_many_arguments)]
-    fn text(
-        &mut self,
-        x: f64,
-        y: f64,
-        scale: usize,
-        anchor: Anchor,
-        text: &str,
-        c: Rgb,
-        bold: bool,
-        vertical: bool,
-    ) {
-        let s = scale as i64;
-        let advance = 8 * s;
-        let len = text.chars().count() as i64 * advance;
-        let start = match anchor {
-            Anchor::Start => 0,
-            Anchor::Middle => -len / 2,
-            Anchor::End => -len,
-        };
-        let (x, y) = (x.round() as i64, y.round() as i64);
-        for (n, ch) in text.chars().enumerate() {
-            let code = if ch.is_ascii() {
-                ch as usize
-            } else {
-                '?' as usize
-            };
-            let glyph = font8x8::legacy::BASIC_LEGACY[code];
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) == 0 {
-                        continue;
-                    }
-                    // Glyph rows 0..7 sit above the baseline (row 7 holds descenders).
-                    let gx = start + n as i64 * advance + col as i64 * s;
-                    let gy = (row as i64 - 7) * s;
-                    let extra = if bold { 1 } else { 0 };
-                    for dy in 0..s {
-                        for dx in 0..s + extra {
-                            let (px, py) = if vertical {
-                                (x + gy + dy, y - gx - dx)
-                            } else {
-                                (x + gx + dx, y + gy + dy)
-                            };
-                            self.blend(px, py, c, 1.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
-/// The glyph scale used for text of `size` SVG pixels at the PNG zoom.
-fn glyph_scale(size: f64) -> usize {
-    ((size * PNG_ZOOM / 10.0).round() as usize).max(1)
+/// The embedded fonts, loaded once.
+fn fonts() -> Arc<fontdb::Database> {
+    static DB: OnceLock<Arc<fontdb::Database>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = fontdb::Database::new();
+        for data in [SANS, SANS_BOLD, MONO] {
+            db.load_font_source(fontdb::Source::Binary(Arc::new(data)));
+        }
+        db.set_sans_serif_family("DejaVu Sans");
+        db.set_monospace_family("DejaVu Sans Mono");
+        db.set_serif_family("DejaVu Sans");
+        Arc::new(db)
+    })
+    .clone()
 }
 
-/// Draws `scene` at [`PNG_ZOOM`] pixels per unit.
-pub(crate) fn rasterize(scene: &Scene) -> Image {
-    let z = PNG_ZOOM * SUPERSAMPLE as f64;
-    let (w, h) = (
-        (scene.w * PNG_ZOOM).round().max(1.0) as usize,
-        (scene.h * PNG_ZOOM).round().max(1.0) as usize,
+/// Parses one of our SVG documents with the embedded fonts.
+pub(crate) fn parse_svg(svg: &str) -> Result<usvg::Tree, VizError> {
+    let options = usvg::Options {
+        font_family: "DejaVu Sans".to_string(),
+        fontdb: fonts(),
+        ..usvg::Options::default()
+    };
+    usvg::Tree::from_str(svg, &options)
+        .map_err(|e| VizError::new(format!("cannot read the SVG picture to draw it: {e}")))
+}
+
+/// The extents `(x0, y0, x1, y1)` of every text of an SVG document as the embedded fonts
+/// draw it, in the SVG's units (used to check that no text is clipped, and to fit a title).
+pub(crate) fn text_extents(svg: &str) -> Result<Vec<(f64, f64, f64, f64)>, VizError> {
+    fn walk(g: &usvg::Group, out: &mut Vec<(f64, f64, f64, f64)>) {
+        for n in g.children() {
+            match n {
+                usvg::Node::Group(g) => walk(g, out),
+                usvg::Node::Text(t) => {
+                    let b = t.abs_bounding_box();
+                    out.push((
+                        b.left() as f64,
+                        b.top() as f64,
+                        b.right() as f64,
+                        b.bottom() as f64,
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    let tree = parse_svg(svg)?;
+    let mut out = Vec::new();
+    walk(tree.root(), &mut out);
+    Ok(out)
+}
+
+/// The width of `text` at `size` pixels in DejaVu Sans (bold if `bold`), as drawn.
+pub(crate) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">\
+         <text x=\"0\" y=\"5\" font-family=\"DejaVu Sans\" font-size=\"{size}\"{}>{}</text></svg>",
+        if bold { " font-weight=\"bold\"" } else { "" },
+        super::svg::escape(text)
     );
-    let mut big = Image::new(w * SUPERSAMPLE, h * SUPERSAMPLE);
-    for shape in &scene.shapes {
-        match shape {
-            Shape::Rect {
-                x,
-                y,
-                w,
-                h,
-                fill,
-                stroke,
-                ..
-            } => {
-                let (x0, y0, x1, y1) = (x * z, y * z, (x + w) * z, (y + h) * z);
-                if let Some(f) = fill {
-                    big.fill_rect(x0, y0, x1, y1, *f);
-                }
-                if let Some(s) = stroke {
-                    let t = z;
-                    big.fill_rect(x0 - t / 2.0, y0 - t / 2.0, x1 + t / 2.0, y0 + t / 2.0, *s);
-                    big.fill_rect(x0 - t / 2.0, y1 - t / 2.0, x1 + t / 2.0, y1 + t / 2.0, *s);
-                    big.fill_rect(x0 - t / 2.0, y0, x0 + t / 2.0, y1, *s);
-                    big.fill_rect(x1 - t / 2.0, y0, x1 + t / 2.0, y1, *s);
-                }
-            }
-            Shape::Circle {
-                cx,
-                cy,
-                r,
-                fill,
-                stroke,
-            } => {
-                big.disc(cx * z, cy * z, (r + 0.5) * z, *stroke);
-                big.disc(cx * z, cy * z, (r - 0.5) * z, *fill);
-            }
-            Shape::Line {
-                pts,
-                color,
-                width,
-                dashed,
-            } => {
-                let pts: Vec<(f64, f64)> = pts.iter().map(|(x, y)| (x * z, y * z)).collect();
-                let lw = width * z;
-                for seg in pts.windows(2) {
-                    if *dashed {
-                        dashed_segment(&mut big, seg[0], seg[1], lw, *color, 5.0 * z, 4.0 * z);
-                    } else {
-                        big.segment(seg[0], seg[1], lw, *color);
-                    }
-                }
-            }
-            Shape::Text { .. } => {}
-        }
+    match text_extents(&svg) {
+        Ok(e) => e.iter().map(|b| b.2 - b.0).fold(0.0, f64::max),
+        // An estimate if the text cannot be measured (it can: the fonts are embedded).
+        Err(_) => text.chars().count() as f64 * size * 0.62,
     }
-    let mut img = big.downsample(SUPERSAMPLE);
-    for shape in &scene.shapes {
-        if let Shape::Text {
-            x,
-            y,
-            size,
-            anchor,
-            color,
-            text,
-            bold,
-            vertical,
-        } = shape
-        {
-            img.text(
-                x * PNG_ZOOM,
-                y * PNG_ZOOM,
-                glyph_scale(*size),
-                *anchor,
-                text,
-                *color,
-                *bold,
-                *vertical,
-            );
-        }
-    }
-    img
 }
 
-fn dashed_segment(
-    img: &mut Image,
-    a: (f64, f64),
-    b: (f64, f64),
-    w: f64,
-    c: Rgb,
-    on: f64,
-    off: f64,
-) {
-    let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-    if len == 0.0 {
-        return;
+/// The zoom at which a `w` × `h` picture is drawn as PNG: [`PNG_ZOOM`], or less so that it
+/// stays within [`MAX_PNG_PIXELS`] and the largest side; an error below [`MIN_ZOOM`].
+pub(crate) fn png_zoom(w: f64, h: f64) -> Result<f64, VizError> {
+    let mut zoom = PNG_ZOOM;
+    let pixels = w * h * zoom * zoom;
+    if pixels > MAX_PNG_PIXELS as f64 {
+        zoom *= (MAX_PNG_PIXELS as f64 / pixels).sqrt();
     }
-    let mut t = 0.0;
-    while t < len {
-        let e = (t + on).min(len);
-        let p = |s: f64| (a.0 + (b.0 - a.0) * s / len, a.1 + (b.1 - a.1) * s / len);
-        img.segment(p(t), p(e), w, c);
-        t += on + off;
+    zoom = zoom.min(MAX_PNG_SIDE / w.max(1.0)).min(MAX_PNG_SIDE / h.max(1.0));
+    if zoom < MIN_ZOOM {
+        return Err(VizError::new(format!(
+            "the picture is too large for a PNG ({} x {} units; at least half a pixel per \
+             unit would exceed {} pixels or {} on a side); write it as .svg instead",
+            w.ceil(),
+            h.ceil(),
+            MAX_PNG_PIXELS,
+            MAX_PNG_SIDE
+        )));
     }
+    Ok(zoom)
+}
+
+/// Draws an SVG document (one of ours) into an RGB image, white behind, at `zoom` pixels per
+/// unit.
+pub(crate) fn rasterize_svg(svg: &str, zoom: f64) -> Result<Image, VizError> {
+    let tree = parse_svg(svg)?;
+    let size = tree.size();
+    let (w, h) = (
+        (size.width() as f64 * zoom).round().max(1.0) as u32,
+        (size.height() as f64 * zoom).round().max(1.0) as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| {
+        VizError::new(format!(
+            "cannot make a {w} x {h} picture (too large); write it as .svg instead"
+        ))
+    })?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    let t = tiny_skia::Transform::from_scale(zoom as f32, zoom as f32);
+    resvg::render(&tree, t, &mut pixmap.as_mut());
+    // Opaque (white behind everything): premultiplied RGBA is plain RGBA; drop alpha.
+    let rgba = pixmap.data();
+    let mut pixels = Vec::with_capacity(w as usize * h as usize * 3);
+    for px in rgba.chunks_exact(4) {
+        pixels.extend_from_slice(&px[..3]);
+    }
+    Ok(Image {
+        width: w as usize,
+        height: h as usize,
+        pixels,
+    })
+}
+
+/// An SVG document (one of ours) as PNG bytes, at [`PNG_ZOOM`] pixels per unit or less for a
+/// very large picture (see [`MAX_PNG_PIXELS`]).
+pub(crate) fn svg_to_png(svg: &str, w: f64, h: f64) -> Result<Vec<u8>, VizError> {
+    let zoom = png_zoom(w, h)?;
+    encode_png(&rasterize_svg(svg, zoom)?)
 }
 
 /// Encodes `img` as an 8-bit RGB PNG.
@@ -316,25 +207,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rasterizes_shapes_and_text() {
-        let mut s = Scene::new(40.0, 20.0);
-        s.push(Shape::Rect {
-            x: 0.0,
-            y: 0.0,
-            w: 20.0,
-            h: 20.0,
-            fill: Some(Rgb(255, 0, 0)),
-            stroke: None,
-            class: None,
-        });
-        s.text(30.0, 15.0, 10.0, Anchor::Middle, "I", false, false);
-        let img = rasterize(&s);
+    fn rasterizes_shapes_and_anti_aliased_text() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\">\
+                   <rect width=\"20\" height=\"20\" fill=\"#ff0000\"/>\
+                   <text x=\"30\" y=\"15\" font-size=\"12\" text-anchor=\"middle\" \
+                   font-family=\"DejaVu Sans\">Ig</text></svg>";
+        let img = rasterize_svg(svg, 2.0).unwrap();
         assert_eq!((img.width, img.height), (80, 40));
         assert_eq!(img.get(10, 10), [255, 0, 0]);
         assert_eq!(img.get(79, 0), [255, 255, 255]);
-        // The `I` glyph has ink in the middle column just above the baseline.
-        let dark = (0..40).any(|y| (55..65).any(|x| img.get(x, y)[0] < 100));
-        assert!(dark);
+        // The text has ink, and grey levels between ink and paper (anti-aliasing).
+        let grays: std::collections::BTreeSet<u8> = (0..40)
+            .flat_map(|y| (44..76).map(move |x| (x, y)))
+            .map(|(x, y)| img.get(x, y)[0])
+            .collect();
+        assert!(grays.first().is_some_and(|&g| g < 80), "{grays:?}");
+        assert!(grays.iter().filter(|&&g| g > 80 && g < 220).count() >= 5);
+    }
+
+    #[test]
+    fn text_is_measured_with_the_embedded_font() {
+        let w = text_width("MLP 2-16-16-1", 16.0, false);
+        assert!(w > 80.0 && w < 140.0, "{w}");
+        assert!(text_width("MLP 2-16-16-1", 16.0, true) > w);
+        assert!(text_width("", 16.0, false) == 0.0);
+    }
+
+    #[test]
+    fn large_pictures_zoom_out_then_are_refused() {
+        assert_eq!(png_zoom(600.0, 560.0).unwrap(), PNG_ZOOM);
+        let z = png_zoom(8000.0, 8000.0).unwrap();
+        assert!(z < PNG_ZOOM && z >= MIN_ZOOM, "{z}");
+        assert!((8000.0 * z).powi(2) <= MAX_PNG_PIXELS as f64 * 1.0001);
+        let err = png_zoom(400_000.0, 60.0).unwrap_err().to_string();
+        assert!(err.contains(".svg"), "{err}");
     }
 
     #[test]
