@@ -78,13 +78,12 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
             write_picture(path, "--dot", viz::to_dot(root).as_bytes())?;
         }
         if let Some(path) = &args.svg {
-            let layout = viz::graph_layout(root).map_err(|e| {
-                CliError::failure(format!("--svg: cannot draw the graph: {e}"))
-            })?;
+            let layout = viz::graph_layout(root)
+                .map_err(|e| CliError::failure(format!("--svg: cannot draw the graph: {e}")))?;
             if is_png(path) {
-                let png = layout.png().map_err(|e| {
-                    CliError::failure(format!("--svg {}: {e}", path.display()))
-                })?;
+                let png = layout
+                    .png()
+                    .map_err(|e| CliError::failure(format!("--svg {}: {e}", path.display())))?;
                 write_picture(path, "--svg", &png)?;
             } else {
                 write_picture(path, "--svg", layout.svg.as_bytes())?;
@@ -135,7 +134,9 @@ fn check_picture_paths(args: &GradArgs) -> Result<(), CliError> {
         ));
     }
     if let Some(d) = &args.dot {
-        let ext = d.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let ext = d
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         if let Some(ext @ ("png" | "svg" | "jpg" | "jpeg" | "gif" | "pdf")) = ext.as_deref() {
             return Err(CliError::usage(format!(
                 "--dot {}: --dot writes Graphviz DOT text, not a .{ext} picture; use \

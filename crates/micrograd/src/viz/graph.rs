@@ -179,8 +179,15 @@ impl GraphModel {
                     title: None,
                     inputs: vec![w, x],
                 });
+                // Named as the lecture names it (`x1*w1`) when both factors have names.
+                let label = match (&values[w].label, &values[x].label) {
+                    (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => {
+                        Some(format!("{a}*{b}"))
+                    }
+                    _ => None,
+                };
                 sum_inputs.push(values.len());
-                values.push(record(id, None, product, grad, Some(term)));
+                values.push(record(id, label, product, grad, Some(term)));
             }
             sum_inputs.extend(bias);
             ops.push(OpNode {
@@ -211,7 +218,13 @@ fn record_number(x: f64) -> String {
     }
 }
 
-fn record(id: usize, label: Option<String>, data: f64, grad: f64, term: Option<usize>) -> ValueRecord {
+fn record(
+    id: usize,
+    label: Option<String>,
+    data: f64,
+    grad: f64,
+    term: Option<usize>,
+) -> ValueRecord {
     ValueRecord {
         id,
         label,

@@ -290,7 +290,12 @@ fn ranks(model: &GraphModel) -> Vec<u32> {
     for v in 0..nv {
         if producer[v] != usize::MAX {
             let k = producer[v];
-            let latest = model.ops[k].inputs.iter().map(|&i| rank[i]).max().unwrap_or(0);
+            let latest = model.ops[k]
+                .inputs
+                .iter()
+                .map(|&i| rank[i])
+                .max()
+                .unwrap_or(0);
             rank[v] = latest + 2;
         }
     }
@@ -304,7 +309,11 @@ fn ranks(model: &GraphModel) -> Vec<u32> {
             continue;
         }
         // a consumer's operation sits at its rank - 1; our value must be left of that
-        let limit = consumers[v].iter().map(|&c| rank[c] - 1).min().expect("outs > 0");
+        let limit = consumers[v]
+            .iter()
+            .map(|&c| rank[c] - 1)
+            .min()
+            .expect("outs > 0");
         if limit > rank[v] + 1 {
             rank[v] = limit - 1;
         }
@@ -384,10 +393,22 @@ fn layer(model: &GraphModel, rank: Vec<u32>) -> Layered {
             link(&mut l, prev, op, w);
             l.edges.push((i as u32, op, via));
         }
-        // The result follows its operation closely: a strong pull keeps them level.
         let res = o.result as u32;
-        link(&mut l, op, res, 4.0);
+        link(&mut l, op, res, 1.0);
         l.edges.push((op, res, Vec::new()));
+    }
+    // A link of a chain (the only edge out of its source and into its target, as every
+    // operation → result edge and a value used once by a unary operation) pulls harder, so
+    // that a chain like `affine → tanh → ...` runs straight.
+    for a in 0..real {
+        if l.down[a].len() != 1 {
+            continue;
+        }
+        let (b, w) = l.down[a][0];
+        if (b as usize) < real && w == 1.0 && l.up[b as usize].len() == 1 {
+            l.down[a][0].1 = 4.0;
+            l.up[b as usize][0].1 = 4.0;
+        }
     }
     l
 }
@@ -733,9 +754,8 @@ pub(crate) fn layout_model(model: GraphModel) -> Result<GraphLayout, VizError> {
     let y = place(&l, &layers, &heights, &mut stats);
     // Columns: each as wide as its widest box.
     let mut col_w = vec![0.0f64; l.ranks];
-    for u in 0..l.real {
-        let r = l.rank[u] as usize;
-        col_w[r] = col_w[r].max(size[u].0);
+    for (&r, &(w, _)) in l.rank.iter().zip(&size) {
+        col_w[r as usize] = col_w[r as usize].max(w);
     }
     let mut col_x = Vec::with_capacity(l.ranks);
     let mut at = MARGIN;

@@ -121,8 +121,8 @@ fn legend_row(s: &mut Scene, w: f64, y: f64, entries: &[(String, Rgb)], lines: b
         .iter()
         .map(|(t, _)| text_width(t, SIZE, false))
         .collect();
-    let total: f64 =
-        widths.iter().map(|tw| SWATCH + tw).sum::<f64>() + SPACE * (entries.len().max(1) - 1) as f64;
+    let total: f64 = widths.iter().map(|tw| SWATCH + tw).sum::<f64>()
+        + SPACE * (entries.len().max(1) - 1) as f64;
     let mut x = ((w - total) / 2.0).max(SIDE);
     for ((text, color), tw) in entries.iter().zip(&widths) {
         if lines {
@@ -700,7 +700,10 @@ fn step_ticks(last: f64) -> Vec<f64> {
         [a, b, ..] => b - a,
         _ => 1.0,
     };
-    if ticks.first().is_none_or(|&t| t > 1.0 && t - 1.0 >= step / 2.0) {
+    if ticks
+        .first()
+        .is_none_or(|&t| t > 1.0 && t - 1.0 >= step / 2.0)
+    {
         ticks.insert(0, 1.0);
     }
     ticks
@@ -936,11 +939,14 @@ mod tests {
             let two = de(seen_lab(PALETTE[0], &m), seen_lab(PALETTE[1], &m));
             assert!(two > 40.0, "{name}: classes 0 and 1 are {two:.1} apart");
             let curves = de(seen_lab(LOSS_COLOR, &m), seen_lab(ACC_COLOR, &m));
-            assert!(curves > 40.0, "{name}: loss and accuracy are {curves:.1} apart");
+            assert!(
+                curves > 40.0,
+                "{name}: loss and accuracy are {curves:.1} apart"
+            );
             // Any two of the first six classes: still told apart.
-            for i in 0..6 {
-                for j in i + 1..6 {
-                    let d = de(seen_lab(PALETTE[i], &m), seen_lab(PALETTE[j], &m));
+            for (i, &a) in PALETTE[..6].iter().enumerate() {
+                for (j, &b) in PALETTE[..6].iter().enumerate().skip(i + 1) {
+                    let d = de(seen_lab(a, &m), seen_lab(b, &m));
                     assert!(d > 10.0, "{name}: classes {i} and {j} are {d:.1} apart");
                 }
             }
