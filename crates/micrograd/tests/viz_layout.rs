@@ -306,6 +306,7 @@ fn lecture_mlp_graph_is_not_a_tangle() {
     assert!(l.stats.crossings <= 3_900, "{:?}", l.stats);
     // Crossings of the drawn curves: 4,066, against 11,061 for the previous layout.
     let drawn = drawn_crossings(&l);
+    println!("{:?}, {drawn} crossings drawn", l.stats);
     assert!(drawn <= 4_300, "{drawn} crossings drawn");
     // Every affine node of one layer stands in one column, the layers left to right.
     let mut layer_x: Vec<Vec<f64>> = vec![Vec::new(); 3];

@@ -25,7 +25,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::graph::{GraphModel, GraphOptions};
-use super::svg::{escape, num};
+use super::scene::{Anchor, Font, Rgb, Scene, Shape, Step, Style};
+use super::svg::num;
 use super::{VizError, write_text};
 use crate::engine::Value;
 
@@ -63,11 +64,14 @@ const PATIENCE: usize = 6;
 /// Passes of the vertical placement (each visits every column once).
 pub const COORD_PASSES: usize = 16;
 
-const LEAF_FILL: &str = "#e8f1fb";
-const VALUE_FILL: &str = "#ffffff";
-const ROOT_FILL: &str = "#fde9d9";
-const PRODUCT_FILL: &str = "#f3f3f3";
-const OP_FILL: &str = "#fff7d6";
+const LEAF_FILL: Rgb = Rgb(0xe8, 0xf1, 0xfb);
+const VALUE_FILL: Rgb = Rgb(0xff, 0xff, 0xff);
+const ROOT_FILL: Rgb = Rgb(0xfd, 0xe9, 0xd9);
+const PRODUCT_FILL: Rgb = Rgb(0xf3, 0xf3, 0xf3);
+const OP_FILL: Rgb = Rgb(0xff, 0xf7, 0xd6);
+const OUTLINE: Rgb = Rgb(0x44, 0x44, 0x44);
+const EDGE: Rgb = Rgb(0x55, 0x55, 0x55);
+const INK: Rgb = Rgb(0x11, 0x11, 0x11);
 
 /// What a laid-out box shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +195,8 @@ impl GraphLayout {
     ///
     /// Errors if the graph is too large for a PNG even at half a pixel per unit.
     pub fn png(&self) -> Result<Vec<u8>, VizError> {
-        super::raster::svg_to_png(&self.svg, self.size.0, self.size.1)
+        let scene = graph_scene(&self.model, &self.boxes, &self.edges, self.size);
+        super::raster::scene_to_png(&scene)
     }
 }
 
@@ -847,7 +852,7 @@ pub(crate) fn layout_model(model: GraphModel) -> Result<GraphLayout, VizError> {
             edges[e].points.push((x, cy0 + dy));
         }
     }
-    let svg = write_graph_svg(&model, &boxes, &edges, (width, height));
+    let svg = graph_scene(&model, &boxes, &edges, (width, height)).to_svg();
     Ok(GraphLayout {
         model,
         boxes,
@@ -858,33 +863,41 @@ pub(crate) fn layout_model(model: GraphModel) -> Result<GraphLayout, VizError> {
     })
 }
 
-/// The SVG of a laid-out graph: edges first (so no edge crosses a box's text), then records
-/// and operation nodes.
-fn write_graph_svg(
+/// The picture of a laid-out graph as shapes (written as SVG, or rasterized for PNG): edges
+/// first (so no edge crosses a box's text), then records and operation nodes.
+fn graph_scene(
     model: &GraphModel,
     boxes: &[NodeBox],
     edges: &[GraphEdge],
     (w, h): (f64, f64),
-) -> String {
-    let mut s = String::with_capacity(512 + boxes.len() * 260 + edges.len() * 120);
-    let _ = write!(
-        s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
-         viewBox=\"0 0 {w} {h}\">\n\
-         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
-         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
-         <path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555555\"/></marker></defs>\n\
-         <style>text{{font-family:'DejaVu Sans Mono',Menlo,Consolas,'Liberation Mono',\
-         'Courier New',monospace;font-size:{FONT_PX}px;fill:#111111}}</style>\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-    );
+) -> Scene {
+    let mut sc = Scene::new(w, h);
+    sc.style = Style::Graph;
     for e in edges {
-        let _ = writeln!(
-            s,
-            "<path class=\"edge\" d=\"{}\" fill=\"none\" stroke=\"#555555\" \
-             stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>",
-            e.svg_path()
-        );
+        let Some(&start) = e.points.first() else {
+            continue;
+        };
+        let steps = e
+            .points
+            .windows(2)
+            .map(|p| {
+                let ((ax, ay), (bx, by)) = (p[0], p[1]);
+                if (ay - by).abs() < 0.01 {
+                    Step::Line((bx, by))
+                } else {
+                    let mx = (ax + bx) / 2.0;
+                    Step::Cubic((mx, ay), (mx, by), (bx, by))
+                }
+            })
+            .collect();
+        sc.push(Shape::Curve {
+            start,
+            steps,
+            color: EDGE,
+            width: 1.2,
+            arrow: true,
+            class: Some("edge"),
+        });
     }
     let root = model.values.len().saturating_sub(1);
     let mut is_leaf = vec![true; model.values.len()];
@@ -894,6 +907,16 @@ fn write_graph_svg(
     // Text baseline: centred on the box by the font's x-height, not dominant-baseline, which
     // some renderers ignore.
     let baseline = FONT_PX * 0.35;
+    let text = |x: f64, y: f64, t: &str| Shape::Text {
+        x,
+        y,
+        size: FONT_PX,
+        anchor: Anchor::Middle,
+        color: INK,
+        text: t.to_string(),
+        font: Font::Mono,
+        vertical: false,
+    };
     for b in boxes {
         match b.kind {
             NodeKind::Value(i) => {
@@ -907,66 +930,50 @@ fn write_graph_svg(
                 } else {
                     VALUE_FILL
                 };
-                let _ = writeln!(
-                    s,
-                    "<g class=\"value\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" \
-                     fill=\"{fill}\" stroke=\"#444444\" stroke-width=\"1\"/>",
-                    num(b.x),
-                    num(b.y),
-                    num(b.w),
-                    num(b.h)
-                );
+                sc.push(Shape::Group {
+                    class: "value",
+                    title: None,
+                });
+                sc.push(Shape::Rect {
+                    x: b.x,
+                    y: b.y,
+                    w: b.w,
+                    h: b.h,
+                    fill: Some(fill),
+                    stroke: Some(OUTLINE),
+                    class: None,
+                });
                 let mut x = b.x;
                 for (k, f) in v.fields().iter().enumerate() {
                     let fw = text_width(f);
                     if k > 0 {
-                        let _ = writeln!(
-                            s,
-                            "<path d=\"M {} {} L {} {}\" stroke=\"#444444\" stroke-width=\"1\"/>",
-                            num(x),
-                            num(b.y),
-                            num(x),
-                            num(b.y + b.h)
-                        );
+                        sc.line((x, b.y), (x, b.y + b.h), OUTLINE, 1.0);
                     }
-                    let _ = writeln!(
-                        s,
-                        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                        num(x + fw / 2.0),
-                        num(b.y + b.h / 2.0 + baseline),
-                        escape(f)
-                    );
+                    sc.push(text(x + fw / 2.0, b.y + b.h / 2.0 + baseline, f));
                     x += fw;
                 }
-                s.push_str("</g>\n");
+                sc.push(Shape::EndGroup);
             }
             NodeKind::Op(k) => {
                 let o = &model.ops[k];
-                s.push_str("<g class=\"op\">");
-                if let Some(t) = &o.title {
-                    let _ = write!(s, "<title>{}</title>", escape(t));
-                }
-                let _ = writeln!(
-                    s,
-                    "<ellipse cx=\"{}\" cy=\"{}\" rx=\"{}\" ry=\"{}\" fill=\"{OP_FILL}\" \
-                     stroke=\"#444444\" stroke-width=\"1\"/>",
-                    num(b.x + b.w / 2.0),
-                    num(b.y + b.h / 2.0),
-                    num(b.w / 2.0),
-                    num(b.h / 2.0)
-                );
-                let _ = writeln!(
-                    s,
-                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></g>",
-                    num(b.x + b.w / 2.0),
-                    num(b.y + b.h / 2.0 + baseline),
-                    escape(&o.text)
-                );
+                sc.push(Shape::Group {
+                    class: "op",
+                    title: o.title.clone(),
+                });
+                sc.push(Shape::Ellipse {
+                    cx: b.x + b.w / 2.0,
+                    cy: b.y + b.h / 2.0,
+                    rx: b.w / 2.0,
+                    ry: b.h / 2.0,
+                    fill: OP_FILL,
+                    stroke: OUTLINE,
+                });
+                sc.push(text(b.x + b.w / 2.0, b.y + b.h / 2.0 + baseline, &o.text));
+                sc.push(Shape::EndGroup);
             }
         }
     }
-    s.push_str("</svg>\n");
-    s
+    sc
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use super::raster::{svg_to_png, text_width};
-use super::scene::{Anchor, Rgb, Scene, Shape};
+use super::raster::{scene_to_png, text_width};
+use super::scene::{Anchor, Font, Rgb, Scene, Shape};
 use super::svg::fixed;
 use super::{VizError, write_text};
 
@@ -94,17 +94,17 @@ impl BoundaryNames {
 fn title(s: &mut Scene, w: f64, text: &str) {
     let room = w - 2.0 * SIDE;
     let mut size = 16.0;
-    let width = text_width(text, size, true);
+    let width = text_width(text, size, Font::SansBold);
     if width > room {
         size = (size * room / width).max(9.0);
     }
     let mut t = text.to_string();
-    while !t.is_empty() && text_width(&t, size, true) > room {
+    while !t.is_empty() && text_width(&t, size, Font::SansBold) > room {
         t.pop();
         while t.ends_with(' ') {
             t.pop();
         }
-        if text_width(&format!("{t}…"), size, true) <= room {
+        if text_width(&format!("{t}…"), size, Font::SansBold) <= room {
             t.push('…');
             break;
         }
@@ -119,7 +119,7 @@ fn legend_row(s: &mut Scene, w: f64, y: f64, entries: &[(String, Rgb)], lines: b
     const SPACE: f64 = 22.0;
     let widths: Vec<f64> = entries
         .iter()
-        .map(|(t, _)| text_width(t, SIZE, false))
+        .map(|(t, _)| text_width(t, SIZE, Font::Sans))
         .collect();
     let total: f64 = widths.iter().map(|tw| SWATCH + tw).sum::<f64>()
         + SPACE * (entries.len().max(1) - 1) as f64;
@@ -143,7 +143,7 @@ fn legend_row(s: &mut Scene, w: f64, y: f64, entries: &[(String, Rgb)], lines: b
             anchor: Anchor::Start,
             color: INK,
             text: text.clone(),
-            bold: false,
+            font: Font::Sans,
             vertical: false,
         });
         x += SWATCH + tw + SPACE;
@@ -368,7 +368,7 @@ impl Frame {
                 anchor,
                 color,
                 text: label(t),
-                bold: false,
+                font: Font::Sans,
                 vertical: false,
             });
         }
@@ -667,7 +667,7 @@ fn curves_scene(loss: &[f64], accuracy: &[f64], title_text: &str) -> Scene {
         anchor: Anchor::Middle,
         color: LOSS_COLOR,
         text: loss_label.to_string(),
-        bold: false,
+        font: Font::Sans,
         vertical: true,
     });
     if !accuracy.is_empty() {
@@ -678,7 +678,7 @@ fn curves_scene(loss: &[f64], accuracy: &[f64], title_text: &str) -> Scene {
             anchor: Anchor::Middle,
             color: ACC_COLOR,
             text: "accuracy".to_string(),
-            bold: false,
+            font: Font::Sans,
             vertical: true,
         });
     }
@@ -750,7 +750,7 @@ fn save_scene(path: &Path, scene: &Scene, what: &str) -> Result<(), VizError> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     match ext.as_deref() {
         Some("png") => {
-            let bytes = svg_to_png(&scene.to_svg(), scene.w, scene.h)
+            let bytes = scene_to_png(scene)
                 .map_err(|e| VizError::new(format!("{}: {e}", path.display())))?;
             std::fs::write(path, bytes).map_err(|e| VizError::io(path, what, e))
         }
@@ -844,8 +844,13 @@ mod tests {
 
     /// Every text of the picture lies inside it (as the embedded fonts draw it) and no two
     /// texts overlap.
-    fn assert_nothing_clipped(svg: &str, w: f64, h: f64) {
-        let texts = super::super::raster::text_extents(svg).unwrap();
+    fn assert_nothing_clipped(scene: &Scene, w: f64, h: f64) {
+        assert_eq!((scene.w, scene.h), (w, h));
+        let texts: Vec<_> = scene
+            .shapes
+            .iter()
+            .filter_map(super::super::raster::text_box)
+            .collect();
         assert!(!texts.is_empty());
         for (i, t) in texts.iter().enumerate() {
             assert!(
@@ -868,11 +873,11 @@ mod tests {
             "MLP 2-64-64-64-64-64-64-1, cross-entropy loss, 100000 steps: accuracy 99.9%, a very long title indeed",
         ] {
             let names = BoundaryNames::new(&["-1", "1"], "x0", "x1");
-            let svg = boundary_svg_named(&b, &pts, &[0, 1, 0], title, &names);
-            assert_nothing_clipped(&svg, 600.0, 580.0);
+            let scene = boundary_scene(&b, &pts, &[0, 1, 0], title, &names);
+            assert_nothing_clipped(&scene, 600.0, 580.0);
             let loss: Vec<f64> = (0..100).map(|i| 1.0 / (1.0 + i as f64)).collect();
             let acc: Vec<f64> = (0..100).map(|i| i as f64 / 99.0).collect();
-            assert_nothing_clipped(&curves_svg(&loss, &acc, title), 720.0, 440.0);
+            assert_nothing_clipped(&curves_scene(&loss, &acc, title), 720.0, 440.0);
         }
     }
 
