@@ -304,7 +304,7 @@ fn lecture_mlp_graph_is_not_a_tangle() {
     assert_bounded_work(&l);
     // Crossings between segments of adjacent columns: 3,884 (4,749 before the sweeps).
     assert!(l.stats.crossings <= 3_900, "{:?}", l.stats);
-    // Crossings of the drawn curves: 4,066, against 11,061 for the previous layout.
+    // Crossings of the drawn curves: 4,057, against 11,061 for the previous layout.
     let drawn = drawn_crossings(&l);
     println!("{:?}, {drawn} crossings drawn", l.stats);
     assert!(drawn <= 4_300, "{drawn} crossings drawn");

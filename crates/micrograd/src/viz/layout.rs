@@ -13,7 +13,8 @@
 //!    consumer is), so `x + x + ... + x` costs one chain, not one per use.
 //! 3. **Order** in each column (crossing reduction): a depth-first order from the root, then
 //!    barycentre sweeps (each node at the mean position of its neighbours in the column
-//!    before, then after), keeping the order with the fewest crossings; at most
+//!    before, then after), each followed by one pass of neighbour swaps that lower the
+//!    crossings ("transpose"), keeping the order with the fewest crossings; at most
 //!    [`MAX_ORDER_SWEEPS`] sweeps, crossings counted in `O(edges log nodes)`.
 //! 4. **Positions** in each column: a fixed number of passes that pull each node towards its
 //!    neighbours (weighted: long edges and operation → result edges pull harder, so they run

@@ -6,9 +6,10 @@
 //! - `layout.rs`: the same graph laid out left to right in layers (our own layered layout,
 //!   bounded work for every graph it accepts) and drawn as SVG ([`to_svg`], [`write_svg`],
 //!   [`graph_layout`], [`graph_png`]); no Graphviz install needed.
-//! - `scene.rs`: a tiny list of shapes (rectangles, circles, lines, text) written as SVG.
-//! - `raster.rs`: any of our SVGs rasterized by `resvg` with embedded DejaVu fonts, as PNG: the
-//!   `.png` and the `.svg` are one picture.
+//! - `scene.rs`: a picture as a list of shapes (rectangles, discs, ellipses, lines, curves,
+//!   text), written as SVG; plots and graphs are both drawn this way.
+//! - `raster.rs`: the same scene drawn by `tiny-skia` into a PNG, with text from DejaVu fonts
+//!   embedded in the library (read by `ttf-parser`): the `.png` and the `.svg` are one picture.
 //! - `plot.rs`: decision boundaries ([`Boundary`], [`boundary_svg`], [`save_boundary`]) and
 //!   loss/accuracy curves ([`curves_svg`], [`save_curves`]).
 //! - `svg.rs`: escaping and number formatting shared by the SVG writers.

@@ -1,7 +1,7 @@
 //! Training plots: a classifier's decision boundary and the loss/accuracy curves.
 //!
 //! Both are built as a [`Scene`] and written as SVG (hand-written, no dependency) or, for a
-//! path ending in `.png`, that SVG rasterized by `resvg` with the embedded fonts (see
+//! path ending in `.png`, the same scene drawn by `tiny-skia` with the embedded fonts (see
 //! `raster.rs`): the two files are one picture.
 
 use std::path::Path;
