@@ -112,42 +112,90 @@ fn title(s: &mut Scene, w: f64, text: &str) {
     s.text(w / 2.0, 28.0, size, Anchor::Middle, t, true, false);
 }
 
-/// A legend row centred at `y`: a swatch (a disc, or a line if `lines`) and a name per entry.
-fn legend_row(s: &mut Scene, w: f64, y: f64, entries: &[(String, Rgb)], lines: bool) {
-    const SIZE: f64 = 12.0;
-    const SWATCH: f64 = 22.0;
-    const SPACE: f64 = 22.0;
-    let widths: Vec<f64> = entries
+const LEGEND_SIZE: f64 = 12.0;
+const LEGEND_SWATCH: f64 = 22.0;
+const LEGEND_SPACE: f64 = 22.0;
+
+/// The width of a legend row of `entries` (a swatch before each one that has a colour).
+fn legend_width(entries: &[(String, Option<Rgb>)]) -> f64 {
+    let items: f64 = entries
         .iter()
-        .map(|(t, _)| text_width(t, SIZE, Font::Sans))
-        .collect();
-    let total: f64 = widths.iter().map(|tw| SWATCH + tw).sum::<f64>()
-        + SPACE * (entries.len().max(1) - 1) as f64;
-    let mut x = ((w - total) / 2.0).max(SIDE);
-    for ((text, color), tw) in entries.iter().zip(&widths) {
-        if lines {
-            s.line((x, y), (x + 16.0, y), *color, 2.5);
-        } else {
-            s.push(Shape::Circle {
-                cx: x + 6.0,
-                cy: y,
-                r: 5.0,
-                fill: *color,
-                stroke: Rgb(0x1a, 0x1a, 0x1a),
-            });
+        .map(|(t, c)| {
+            text_width(t, LEGEND_SIZE, Font::Sans) + if c.is_some() { LEGEND_SWATCH } else { 0.0 }
+        })
+        .sum();
+    items + LEGEND_SPACE * entries.len().saturating_sub(1) as f64
+}
+
+/// A legend row centred at `y`: a swatch (a disc, or a line if `lines`) and a name per
+/// entry; an entry without a colour is a note, without a swatch.
+fn legend_row(s: &mut Scene, w: f64, y: f64, entries: &[(String, Option<Rgb>)], lines: bool) {
+    let mut x = ((w - legend_width(entries)) / 2.0).max(SIDE);
+    for (text, color) in entries {
+        if let Some(color) = *color {
+            if lines {
+                s.line((x, y), (x + 16.0, y), color, 2.5);
+            } else {
+                s.push(Shape::Circle {
+                    cx: x + 6.0,
+                    cy: y,
+                    r: 5.0,
+                    fill: color,
+                    stroke: Rgb(0x1a, 0x1a, 0x1a),
+                });
+            }
+            x += LEGEND_SWATCH;
         }
         s.push(Shape::Text {
-            x: x + SWATCH,
+            x,
             y: y + 4.0,
-            size: SIZE,
+            size: LEGEND_SIZE,
             anchor: Anchor::Start,
             color: INK,
             text: text.clone(),
             font: Font::Sans,
             vertical: false,
         });
-        x += SWATCH + tw + SPACE;
+        x += text_width(text, LEGEND_SIZE, Font::Sans) + LEGEND_SPACE;
     }
+}
+
+/// The classes' legend that fits in `room`: `class NAME` per class; if that is too wide,
+/// `classes:` and the names alone; then as many as fit (at most one per colour) and a note
+/// `+N more`.
+fn class_legend(present: &[usize], names: &BoundaryNames, room: f64) -> Vec<(String, Option<Rgb>)> {
+    let full: Vec<(String, Option<Rgb>)> = present
+        .iter()
+        .map(|&c| (names.class_name(c), Some(class_color(c))))
+        .collect();
+    if present.len() <= LEGEND_MAX && legend_width(&full) <= room {
+        return full;
+    }
+    let short = |c: usize| match names.classes.get(c) {
+        Some(n) => n.clone(),
+        None => c.to_string(),
+    };
+    for shown in (0..=present.len().min(LEGEND_MAX)).rev() {
+        let mut e: Vec<(String, Option<Rgb>)> = vec![("classes:".to_string(), None)];
+        e.extend(
+            present[..shown]
+                .iter()
+                .map(|&c| (short(c), Some(class_color(c)))),
+        );
+        if shown < present.len() {
+            let more = present.len() - shown;
+            let note = if present.len() > LEGEND_MAX {
+                format!("+{more} more (colours repeat)")
+            } else {
+                format!("+{more} more")
+            };
+            e.push((note, None));
+        }
+        if legend_width(&e) <= room || shown == 0 {
+            return e;
+        }
+    }
+    Vec::new()
 }
 
 /// A classifier evaluated over a grid: the regions of a decision-boundary plot.
@@ -474,17 +522,7 @@ fn boundary_scene(
         .collect();
     present.sort_unstable();
     present.dedup();
-    let mut entries: Vec<(String, Rgb)> = present
-        .iter()
-        .take(LEGEND_MAX)
-        .map(|&c| (names.class_name(c), class_color(c)))
-        .collect();
-    if present.len() > LEGEND_MAX {
-        entries.push((
-            format!("+{} more (colours repeat)", present.len() - LEGEND_MAX),
-            Rgb(0xff, 0xff, 0xff),
-        ));
-    }
+    let entries = class_legend(&present, names, w - 2.0 * SIDE);
     legend_row(&mut s, w, 50.0, &entries, false);
     s.text(
         f.left + f.w / 2.0,
@@ -683,9 +721,9 @@ fn curves_scene(loss: &[f64], accuracy: &[f64], title_text: &str) -> Scene {
         });
     }
     // The legend, under the title: the plot area stays clear for the lines.
-    let mut entries = vec![("loss".to_string(), LOSS_COLOR)];
+    let mut entries = vec![("loss".to_string(), Some(LOSS_COLOR))];
     if !accuracy.is_empty() {
-        entries.push(("accuracy".to_string(), ACC_COLOR));
+        entries.push(("accuracy".to_string(), Some(ACC_COLOR)));
     }
     legend_row(&mut s, w, 50.0, &entries, true);
     s
@@ -835,6 +873,26 @@ mod tests {
     }
 
     #[test]
+    fn class_legend_fits_and_says_what_it_leaves_out() {
+        let names = BoundaryNames::new(&["-1", "1"], "x0", "x1");
+        let two = class_legend(&[0, 1], &names, 576.0);
+        assert_eq!(two[0], ("class -1".to_string(), Some(PALETTE[0])));
+        assert_eq!(two[1], ("class 1".to_string(), Some(PALETTE[1])));
+        let many: Vec<usize> = (0..12).collect();
+        let e = class_legend(&many, &BoundaryNames::default(), 576.0);
+        let texts: Vec<&str> = e.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts[0], "classes:");
+        assert_eq!(&texts[1..4], ["0", "1", "2"]);
+        let shown = e.iter().filter(|(_, c)| c.is_some()).count();
+        assert!(shown <= LEGEND_MAX);
+        assert_eq!(
+            *texts.last().unwrap(),
+            format!("+{} more (colours repeat)", 12 - shown)
+        );
+        assert!(legend_width(&e) <= 576.0);
+    }
+
+    #[test]
     fn steps_are_counted_from_one() {
         assert_eq!(step_ticks(100.0), vec![1.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
         assert_eq!(step_ticks(2.0).first(), Some(&1.0));
@@ -875,6 +933,16 @@ mod tests {
             let names = BoundaryNames::new(&["-1", "1"], "x0", "x1");
             let scene = boundary_scene(&b, &pts, &[0, 1, 0], title, &names);
             assert_nothing_clipped(&scene, 600.0, 580.0);
+            // Many classes, long names: the legend still fits.
+            let many: Vec<usize> = (0..12).collect();
+            let long: Vec<String> = (0..12).map(|c| format!("a long class name {c}")).collect();
+            for names in [
+                BoundaryNames::default(),
+                BoundaryNames::new(&long, "x0", "x1"),
+            ] {
+                let scene = boundary_scene(&b, &pts, &many, title, &names);
+                assert_nothing_clipped(&scene, 600.0, 580.0);
+            }
             let loss: Vec<f64> = (0..100).map(|i| 1.0 / (1.0 + i as f64)).collect();
             let acc: Vec<f64> = (0..100).map(|i| i as f64 / 99.0).collect();
             assert_nothing_clipped(&curves_scene(&loss, &acc, title), 720.0, 440.0);
