@@ -18,7 +18,7 @@ use micrograd::train::{
     Classifier, ConfigError, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, byte_size,
     group_digits, short_number, train_until,
 };
-use micrograd::viz::{Boundary, save_boundary, save_curves};
+use micrograd::viz::{Boundary, BoundaryNames, save_boundary_named, save_curves};
 
 /// Arguments of `micrograd train` (boxed: they are many, and the subcommand enum stays small).
 #[derive(Debug, Args)]
@@ -705,7 +705,15 @@ fn plot_boundary(path: &Path, data: &Dataset, report: &TrainReport) -> Result<()
             c.predict_class(&[x, y])
         })
     };
-    save_boundary(path, &b, &points, &data.classes, &title(c, report))
+    // The legend names the classes by their labels in the data, the axes by its features.
+    let feature = |i: usize| {
+        data.feature_names
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("x{i}"))
+    };
+    let names = BoundaryNames::new(&data.class_names, &feature(0), &feature(1));
+    save_boundary_named(path, &b, &points, &data.classes, &title(c, report), &names)
         .map_err(|e| CliError::failure(format!("--plot: {e}")))
 }
 

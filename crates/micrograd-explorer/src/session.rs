@@ -1127,13 +1127,19 @@ pub fn export(
                 snap.step,
                 snap.steps
             );
+            let names = viz::BoundaryNames::new(
+                &s.data.class_names,
+                &s.data.feature_names[0],
+                &s.data.feature_names[1],
+            );
             if file == "boundary.svg" {
                 Ok((
-                    viz::boundary_svg(&b, &points, &s.data.classes, &title).into_bytes(),
+                    viz::boundary_svg_named(&b, &points, &s.data.classes, &title, &names)
+                        .into_bytes(),
                     "image/svg+xml",
                 ))
             } else {
-                viz::boundary_png(&b, &points, &s.data.classes, &title)
+                viz::boundary_png(&b, &points, &s.data.classes, &title, &names)
                     .map(|p| (p, "image/png"))
                     .map_err(|e| ApiError::internal(format!("cannot draw the boundary: {e}")))
             }
