@@ -9,7 +9,7 @@
 //! UTF-8 is an error naming the line. One reader (`Table`) does all of this for
 //! [`parse_csv`], [`parse_features`] and [`csv_header`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::{DataError, Dataset};
@@ -50,13 +50,17 @@ pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, Data
 /// by value (`-1` is class 0, `1` class 1); otherwise each distinct text is a class, numbered
 /// alphabetically.
 ///
+/// The names of the header (the features' and the label's) must differ, since a model
+/// trained on the data matches a file's columns to its features by name:
+/// [`DataError::DuplicateColumn`] names the repeated name and its columns.
+///
 /// Errors name the line (and column) at fault: [`DataError::Empty`], [`DataError::NoRows`],
 /// [`DataError::Ragged`], [`DataError::TooFewColumns`], [`DataError::NotNumeric`],
 /// [`DataError::EmptyLabel`], [`DataError::UnknownLabelColumn`],
-/// [`DataError::LabelColumnNeedsHeader`].
+/// [`DataError::LabelColumnNeedsHeader`], [`DataError::DuplicateColumn`].
 ///
 /// ```
-/// use micrograd::data::parse_csv;
+/// use micrograd::data::{DataError, parse_csv};
 ///
 /// let d = parse_csv("a,b,label\n1,2,yes\n3,4,no\n", None).unwrap();
 /// assert_eq!(d.features, [[1.0, 2.0], [3.0, 4.0]]);
@@ -68,8 +72,21 @@ pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, Data
 ///
 /// let e = parse_csv("a,b,label\n1,2,yes\n3,x,no\n", None).unwrap_err();
 /// assert_eq!(e.to_string(), "line 3, column 2 (\"b\"): \"x\" is not a number (features must be numeric)");
+///
+/// let e = parse_csv("a,a,y\n1,2,yes\n", None).unwrap_err();
+/// assert_eq!(e, DataError::DuplicateColumn { name: "a".into(), columns: vec![1, 2] });
 /// ```
 pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, DataError> {
+    parse_labelled(text, label_column, true)
+}
+
+/// [`parse_csv`]; with `unique_names` false, a header that repeats names is not an error
+/// (for a caller that matches columns by position, or checks the names it uses itself).
+pub(crate) fn parse_labelled(
+    text: &str,
+    label_column: Option<&str>,
+    unique_names: bool,
+) -> Result<Dataset, DataError> {
     let table = Table::read(text)?;
     let width = table.width;
     let label_at = match (label_column, &table.header) {
@@ -95,6 +112,14 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
         .filter(|&j| j != label_at)
         .map(|j| table.name(j, if j < label_at { j } else { j - 1 }))
         .collect();
+    if unique_names && let Some(h) = &table.header {
+        // Each column's name as the data set keeps it, in file order.
+        let mut names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
+        names.insert(label_at, &h[label_at]);
+        if let Some((name, columns)) = first_repeat(&names) {
+            return Err(DataError::DuplicateColumn { name, columns });
+        }
+    }
     let rows = table.data_rows()?;
     let mut features = Vec::new(); // grows with the rows read: no capacity from the input
     let mut labels = Vec::new();
@@ -139,6 +164,19 @@ pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataEr
         .map(|(line, fields)| table.numbers(*line, fields, None))
         .collect::<Result<Vec<Vec<f64>>, DataError>>()?;
     Ok((rows, names))
+}
+
+/// The first name of `names` that occurs more than once, and its positions (counting from 1).
+pub(crate) fn first_repeat<S: AsRef<str>>(names: &[S]) -> Option<(String, Vec<usize>)> {
+    let mut seen = BTreeSet::new();
+    let name = names.iter().map(AsRef::as_ref).find(|&n| !seen.insert(n))?;
+    let at = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.as_ref() == name)
+        .map(|(i, _)| i + 1)
+        .collect();
+    Some((name.to_string(), at))
 }
 
 /// The header row of CSV text, if it has one (its first row, when none of its fields is a
@@ -411,7 +449,7 @@ mod tests {
         );
         assert_eq!(
             parse_csv("a,b\n1,2\n", Some("y")).unwrap_err().to_string(),
-            "--label-column \"y\": no such column in the header (columns: a, b)"
+            "no column named \"y\" in the header to take the labels from (columns: a, b)"
         );
     }
 }

@@ -10,8 +10,12 @@
 //!   `kernels.rs`: its matrix products (SIMD, the sweep's order of additions).
 //! - `parallel.rs`: [`DataParallel`], a gradient over data shards on worker threads.
 //! - `gradcheck.rs`: finite differences beside the engine's gradients.
+//! - `bindings.rs` (feature `bindings`): what a language binding needs besides: handles as
+//!   numbers, micrograd's backward, and freeing the nodes nothing holds (mark-compact).
 
 mod batch;
+#[cfg(feature = "bindings")]
+pub mod bindings;
 mod gradcheck;
 mod kernels;
 mod nary;

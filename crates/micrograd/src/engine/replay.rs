@@ -25,6 +25,9 @@ use super::value::Value;
 ///   is not re-taken. The operations themselves (`relu`, ...) do re-evaluate.
 /// - The recorded nodes stay on the tape while the recording is used; a truncation that
 ///   releases them makes the next replay panic.
+/// - Nodes made *after* the recording (which may read its nodes, e.g. `rec.output() * 2.0`)
+///   are recomputed too, after the recorded ones, so none keeps a stale value. Their cost is
+///   paid at every replay: release them (a [`Tape::scope`](super::Tape::scope)) when done.
 /// - If the recording reads only leaves from before it (the usual case: parameters), replay's
 ///   backward sweeps the recorded nodes only; interior nodes made before the recording are
 ///   then left untouched (an ordinary `backward` would reset their grads). Otherwise it
@@ -133,8 +136,8 @@ impl Recording {
     }
 
     /// Crate-internal (`train`, `DataParallel`): lean batched replay, for callers that read
-    /// no recorded node but the output (and the leaves' gradients): see
-    /// `BatchPlan::set_lean`.
+    /// no recorded node but the output (and the leaves' gradients), and make no node after
+    /// the recording that reads one: see `BatchPlan::set_lean`.
     pub(crate) fn set_lean(&self, lean: bool) {
         if let Some(plan) = &self.batch {
             plan.borrow_mut().set_lean(lean);
@@ -173,9 +176,14 @@ impl Recording {
             let root = self.output.index(t)?;
             if let Some(last) = self.last {
                 let end = last.index(t)? + 1;
+                // The recorded nodes and every node made after them (see the type's rules).
+                let len = t.len();
                 match &self.batch {
-                    Some(plan) => plan.borrow_mut().forward(t),
-                    None => t.forward_range(self.start.nodes(), end),
+                    Some(plan) => {
+                        plan.borrow_mut().forward(t);
+                        t.forward_range(end, len);
+                    }
+                    None => t.forward_range(self.start.nodes(), len),
                 }
             }
             Ok(t.val[root])
@@ -192,19 +200,22 @@ impl Recording {
             match self.last {
                 Some(last) => {
                     let (lo, hi) = (self.start.nodes(), last.index(t)? + 1);
+                    // The recorded nodes and every node made after them (see the rules).
+                    let len = t.len();
                     if let Some(plan) = &self.batch
                         && root >= lo
                     {
                         // Batched: the same numbers as the sweep below (see `batch`).
                         let mut plan = plan.borrow_mut();
                         plan.forward(t);
+                        t.forward_range(hi, len);
                         t.grow_grad(hi);
                         plan.zero_grads(t);
                         t.seed_range(root);
                         plan.backward(t, root);
                         return Ok(t.val[root]);
                     }
-                    t.forward_range(lo, hi);
+                    t.forward_range(lo, len);
                     t.grow_grad(hi);
                     t.grad[lo..hi].fill(0.0);
                     if self.reads_only_leaves_below && root >= lo {

@@ -88,7 +88,7 @@ pub(crate) struct TapeData {
     /// a search.
     last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
-    dirty: usize,
+    pub(crate) dirty: usize,
     /// Recently used constants: slot -> index into `consts`.
     const_cache: [u32; CONST_CACHE],
 }
@@ -119,8 +119,7 @@ thread_local! {
 /// it). So at most one `&mut TapeData` of a thread exists at a time, and the tape never
 /// leaves its thread (`Value` and `Scope` are `!Send`). Debug builds check the invariant
 /// at run time (a re-entrant call panics, see the test below); release builds skip a
-/// `RefCell`'s borrow-flag check and update on every node made (W1 rebuild: see
-/// ARCHITECTURE.md for the measurement).
+/// `RefCell`'s borrow-flag check and update on every node made (measured: ARCHITECTURE.md).
 #[inline(always)]
 pub(crate) fn with_tape<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
     TAPE.with(|c| c.with(f))
@@ -130,8 +129,7 @@ pub(crate) fn with_tape<R>(f: impl FnOnce(&mut TapeData) -> R) -> R {
 /// cell's address is taken by a closure that does nothing else, and `f` runs after
 /// `LocalKey::with` returns, so the whole operation inlines at its call site; through
 /// `with_tape`, each operation paid a call, an indirect call to the thread-local's
-/// accessor and a dispatch on the op code (W2: 480 -> 440 M instructions per million
-/// steps).
+/// accessor and a dispatch on the op code (measured: ARCHITECTURE.md).
 ///
 /// The address stays valid while the thread runs: the thread-local is only destroyed at
 /// thread exit, never while `f` runs on this thread.
@@ -308,7 +306,7 @@ impl TapeData {
         // written here (not taken from calloc's untouched pages): backward's first access to
         // a page is a read-modify-write, which on an untouched page faults twice (a read
         // fault mapping the zero page, then a copy-on-write fault), so writing first halves
-        // the faults (W2: 241k -> 183k).
+        // the faults (measured: ARCHITECTURE.md).
         self.grad
             .reserve_exact(self.val.capacity().max(n) - self.grad.len());
         self.grad.resize(n, 0.0);
@@ -366,6 +364,15 @@ impl TapeData {
             self.labels.split_off(&(m as u32));
         }
         self.dirty = self.dirty.min(m);
+        self.release_from(m, self.operands.len(), self.consts.len());
+    }
+
+    /// The epoch bookkeeping of a release: every handle made so far to a node at or above
+    /// `m` is stale from now on, those below `m` stay valid, and a new epoch starts.
+    /// `operands` and `consts` are the lengths of the operand list and the constant pool that
+    /// nodes below `m` use (where a truncation to a stale mark cuts them: see
+    /// [`current`](TapeData::current)).
+    pub(crate) fn release_from(&mut self, m: usize, operands: usize, consts: usize) {
         // Every epoch up to the current one now has floor <= m.
         let mut first = self.epoch;
         while let Some(&(f, floor)) = self.floors.last() {
@@ -378,8 +385,7 @@ impl TapeData {
             }
         }
         self.floors.push((first, m as u32));
-        self.floor_pos
-            .push((self.operands.len(), self.consts.len()));
+        self.floor_pos.push((operands, consts));
         self.live_floor = self.floors[0].1;
         self.last_run = (first, m as u32);
         self.epoch = match self.epoch.checked_add(1) {
@@ -388,6 +394,22 @@ impl TapeData {
                 "micrograd: more than 2^32 truncations of one tape"
             )),
         };
+    }
+
+    /// The operand list and constant pool lengths recorded with the highest floor below `m`
+    /// (`(0, 0)` if none): the floor that a [`release_from(m, ..)`](TapeData::release_from)
+    /// keeps, whose positions the new floor's must not be below.
+    #[cfg(feature = "bindings")]
+    pub(crate) fn floor_pos_below(&self, m: usize) -> (usize, usize) {
+        // Floors increase along the stack.
+        let k = self
+            .floors
+            .partition_point(|&(_, floor)| (floor as usize) < m);
+        if k == 0 {
+            (0, 0)
+        } else {
+            self.floor_pos[k - 1]
+        }
     }
 
     /// `mark`, or, if a truncation since it went below it, that truncation's point (the

@@ -72,6 +72,18 @@ impl Value {
         }
     }
 
+    /// A handle from its parts (for [`bindings`](super::bindings), which keeps handles as
+    /// numbers: a handle is only as good as its parts, checked on use like any other).
+    #[cfg(feature = "bindings")]
+    #[inline(always)]
+    pub(crate) const fn from_parts(idx: u32, epoch: u32) -> Value {
+        Value {
+            idx,
+            epoch,
+            _not_send: PhantomData,
+        }
+    }
+
     /// The tape index, unchecked (tests only: the caller knows the node is live).
     #[cfg(test)]
     pub(crate) fn id_unchecked(self) -> usize {
@@ -329,9 +341,9 @@ impl Value {
         }))
     }
 
-    // The functions below are not `#[inline]`: inlined into a caller's loop (the ten-million
-    // step chain of `tanh`s), they measured 9% slower to build, with fewer instructions
-    // (see ARCHITECTURE.md). The operators (`+`, `*`, ...) are inlined.
+    // The functions below are not `#[inline]`: inlined into a caller's loop (the long chain of
+    // `tanh`s) they built slower, with fewer instructions (ARCHITECTURE.md). The operators
+    // (`+`, `*`, ...) are inlined.
 
     /// `e ** self`.
     #[track_caller]
@@ -385,8 +397,7 @@ impl Value {
 /// What the scalar node makers return when an operand was released: a handle with index
 /// `u32::MAX`, which no node has (`TapeData::push` refuses it), carrying the released
 /// operand's index in its epoch field. They return a `Value` rather than a `Result`: a
-/// `Value` comes back in one register, a `Result` through memory, which cost the ten-million
-/// step chain 6% more instructions (see ARCHITECTURE.md).
+/// `Value` comes back in one register, a `Result` through memory (ARCHITECTURE.md).
 #[inline(always)]
 fn released(x: Value) -> Value {
     Value {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
+use super::name::{NameKind, UnknownName, parse_name};
 use crate::engine::{NeuronParts, Op, OpCode, SpanNeuron, Value};
 
 /// Something with trainable parameters, as micrograd's `Module`.
@@ -114,17 +115,11 @@ impl fmt::Display for Activation {
 }
 
 impl FromStr for Activation {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Parses `relu`, `tanh`, `sigmoid` or `linear` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        Activation::ALL
-            .into_iter()
-            .find(|a| a.name() == lower)
-            .ok_or_else(|| {
-                format!("unknown activation `{s}` (expected one of: relu, tanh, sigmoid, linear)")
-            })
+        parse_name(s, NameKind::Activation, &Activation::ALL, Activation::name)
     }
 }
 
@@ -205,6 +200,15 @@ impl Neuron {
     pub fn nin(&self) -> usize {
         self.w.len()
     }
+
+    /// Labels the parameters for graph pictures: `{prefix}.w0`, `{prefix}.w1`, ... and
+    /// `{prefix}.b` (see [`MLP::label_parameters`](super::MLP::label_parameters)).
+    pub fn label_parameters(&self, prefix: &str) {
+        for (i, w) in self.w.iter().enumerate() {
+            w.set_label(format!("{prefix}.w{i}"));
+        }
+        self.b.set_label(format!("{prefix}.b"));
+    }
 }
 
 impl Module for Neuron {
@@ -281,6 +285,15 @@ impl Layer {
     /// The number of outputs (neurons).
     pub fn nout(&self) -> usize {
         self.neurons.len()
+    }
+
+    /// Labels the parameters of layer number `layer` (counted from 1) for graph pictures:
+    /// neuron `n` (from 1) gets `L{layer}.N{n}.w0`, ... and `L{layer}.N{n}.b` (see
+    /// [`MLP::label_parameters`](super::MLP::label_parameters)).
+    pub fn label_parameters(&self, layer: usize) {
+        for (n, neuron) in self.neurons.iter().enumerate() {
+            neuron.label_parameters(&format!("L{layer}.N{}", n + 1));
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub fn to_json_string_with_meta(
     Ok(s)
 }
 
-/// The model as JSON text (see the [module documentation](self)).
+/// The model as JSON text (see the [format](crate::nn::model)).
 ///
 /// Non-finite weights are written as `null` (JSON has no NaN), which loading rejects; use
 /// [`to_json_string_with_meta`] or [`save_json`] to get an error instead.
