@@ -110,11 +110,13 @@ fn model_of(py: Python<'_>, root: &PyValue) -> PyResult<GraphModel> {
             label,
             data,
             grad,
+            term: None,
         });
         if !it.op.is_empty() || !it.children.is_empty() {
             ops.push(OpNode {
                 result: i,
                 text: it.op.clone(),
+                title: None,
                 inputs: it.children.clone(),
             });
         }

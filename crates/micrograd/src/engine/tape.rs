@@ -512,13 +512,27 @@ impl TapeData {
         let ab = &self.ab[..hi];
         let consts = &self.consts[..];
         let operands = &self.operands[..];
+        // A node's term for the node just below it (in a chain, usually the only one) stays
+        // in a register until the sweep reaches that node, instead of a store and a load
+        // through `grad` on the chain's critical path (W2 backward -37%, see ARCHITECTURE.md).
+        // It is that node's last term (its other consumers are higher, visited earlier), so
+        // adding it then gives the same sum as adding it now.
+        let mut next: Option<f64> = None;
         for i in (lo..hi).rev() {
-            let g = grad[i];
+            let mut g = grad[i];
+            if let Some(term) = next.take() {
+                g += term;
+                grad[i] = g;
+            }
             if g == 0.0 {
                 continue;
             }
             let [a, b] = ab[i];
-            ops[i].propagate(i, g, a as usize, b as usize, val, grad, consts, operands);
+            next = ops[i].propagate_next(i, g, a as usize, b as usize, val, grad, consts, operands);
+        }
+        if let Some(term) = next {
+            // For node lo - 1, below the swept range.
+            grad[lo - 1] += term;
         }
     }
 
@@ -556,11 +570,28 @@ impl TapeData {
     /// over `lo..hi` alone gives the leaves below `lo` their full gradient).
     pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
         let leaf_or_recent = |x: usize| x >= lo || self.op[x] == OpCode::Leaf;
+        // A layer's neurons share one input list, and a batch's examples the same weight
+        // spans: each is checked once (the last list, and spans in a direct-mapped cache of
+        // 1024 (first weight, length) pairs), not once per neuron and example.
+        let mut last_xs = u32::MAX;
+        let mut spans = vec![(u32::MAX, 0u32); 1024];
         (lo..hi).all(|i| {
             let [a, b] = self.ab[i];
             let (a, b) = (a as usize, b as usize);
             match self.op[i].arity() {
                 Arity::Leaf => true,
+                Arity::Nary if self.op[i] == OpCode::AffineSpan => {
+                    let (bias, w0, x) = nary::span_parts(&self.operands, a, b);
+                    let xs = self.operands[a + 1];
+                    // Fibonacci hashing: a layer's spans, a fixed stride apart, spread out.
+                    let slot = &mut spans[(w0.wrapping_mul(0x9e37_79b9) >> 22) as usize];
+                    let ok = leaf_or_recent(bias as usize)
+                        && (*slot == (w0, b as u32)
+                            || (w0 as usize..w0 as usize + b).all(leaf_or_recent))
+                        && (xs == last_xs || x.iter().all(|&x| leaf_or_recent(x as usize)));
+                    (*slot, last_xs) = ((w0, b as u32), xs);
+                    ok
+                }
                 Arity::Nary => {
                     let mut all = true;
                     nary::for_each_operand(&self.operands, self.op[i], a, b, |x| {
@@ -577,14 +608,20 @@ impl TapeData {
     /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
     /// it reads are all leaves. Pre: grads of `lo..=root` are zero, `grad.len() > root`.
     pub(crate) fn backward_range(&mut self, lo: usize, root: usize) {
+        self.seed_range(lo, root);
+        self.sweep(lo, root + 1);
+    }
+
+    /// The start of [`backward_range`](TapeData::backward_range) (and of a batched
+    /// replay's backward): seeds `root` with 1. The replay zeroed the grads of `lo..=root`,
+    /// so their marks of grads set by hand (`kept`) go too; nodes below `lo` are not swept:
+    /// their marks stay.
+    pub(crate) fn seed_range(&mut self, lo: usize, root: usize) {
         if !self.kept.is_empty() {
-            // The replay zeroed the recorded grads, marks included (nodes below `lo` are
-            // not swept: their marks stay).
             self.kept.retain(|&i| !(lo..=root).contains(&(i as usize)));
         }
         self.dirty = self.dirty.max(root + 1);
         self.grad[root] += 1.0;
-        self.sweep(lo, root + 1);
     }
 
     /// Notes that node `idx`'s grad was set by hand (after `set_grad`): an interior node's
