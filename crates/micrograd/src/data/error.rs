@@ -1,6 +1,8 @@
 //! Errors from reading or checking data.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
+
+use crate::text::Escaped;
 
 /// What is wrong with a data file or a data set; the message names the line and column.
 ///
@@ -84,7 +86,9 @@ pub enum DataError {
 }
 
 impl fmt::Display for DataError {
+    /// The message, with control characters from the file escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f = &mut Escaped(f);
         match self {
             DataError::Io { path, message } => write!(f, "cannot read {path}: {message}"),
             DataError::NotUtf8 { line } => write!(

@@ -265,7 +265,10 @@ impl TrainError {
 }
 
 impl fmt::Display for TrainError {
+    /// The message, with control characters escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        let f = &mut crate::text::Escaped(f);
         match self {
             TrainError::Config(m) => f.write_str(m),
             TrainError::Data(e) => write!(f, "{e}"),
