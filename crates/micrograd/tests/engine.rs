@@ -341,3 +341,28 @@ fn relu_keeps_nan() {
     assert!(y.data().is_nan());
     assert_eq!(x.grad(), 0.0);
 }
+
+/// The one documented difference from PyTorch (README, "Exactness"): a node whose gradient is
+/// exactly 0 is skipped by the backward sweep, so an infinite local derivative behind it
+/// gives 0, where PyTorch computes 0 x inf = NaN. Elsewhere NaN and infinities are PyTorch's.
+#[test]
+fn zero_gradients_are_not_multiplied_by_infinite_derivatives() {
+    let at_zero = |f: &dyn Fn(Value) -> Value| {
+        let _s = Tape::scope();
+        let x = Value::new(0.0);
+        let y = f(x);
+        y.backward();
+        (y.data(), x.grad())
+    };
+    // PyTorch 2.15 (float64): (0.0, nan); here the gradient is 0.
+    assert_eq!(at_zero(&|x| 0.0 * x.pow(0.5)), (0.0, 0.0));
+    // PyTorch: (0.0, nan); here 0 (relu's output, the other factor, is 0).
+    assert_eq!(at_zero(&|x| (x - 1.0).relu() * x.sqrt()), (0.0, 0.0));
+    // Where the gradient reaching the node is not 0, the same as PyTorch: (0.0, inf).
+    assert_eq!(at_zero(&|x| x.sqrt()), (0.0, f64::INFINITY));
+    // NaN flows as in PyTorch: log(0) * 0 is NaN in the value; d/dx through `+ x` is 1 (PyTorch
+    // says nan: 0 * inf again, the documented case).
+    let (v, g) = at_zero(&|x| x.log() * 0.0 + x);
+    assert!(v.is_nan());
+    assert_eq!(g, 1.0);
+}

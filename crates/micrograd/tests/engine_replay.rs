@@ -149,3 +149,25 @@ fn data_parallel_generic_api() {
     assert!((loss - want).abs() < 1e-15 * 6.0);
     assert!((g[0] - dwant).abs() < 1e-14 * 6.0);
 }
+
+/// A node made after the recording from its output is recomputed by `replay` (and by
+/// `forward`): it never keeps the value of an earlier replay (issue #12).
+#[test]
+fn nodes_made_after_the_recording_are_recomputed() {
+    let w = Value::new(0.5);
+    let rec = Recording::record(|| (w * 3.0).tanh());
+    let later = rec.output() * 2.0 + w; // made after the recording, reads its output
+    for wv in [0.1, -0.7, 1.3] {
+        w.set_data(wv);
+        w.set_grad(0.0);
+        let y = rec.replay();
+        assert!((y - (wv * 3.0).tanh()).abs() < 1e-15);
+        assert_eq!(later.data(), y * 2.0 + wv);
+        // The recording's gradient is untouched by the later node.
+        assert_eq!(w.grad(), 3.0 * (1.0 - y * y));
+        w.set_data(wv + 0.25);
+        let y = rec.forward();
+        assert!((y - ((wv + 0.25) * 3.0).tanh()).abs() < 1e-15);
+        assert_eq!(later.data(), y * 2.0 + (wv + 0.25));
+    }
+}

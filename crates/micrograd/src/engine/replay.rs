@@ -23,6 +23,9 @@ use super::value::Value;
 ///   is not re-taken. The operations themselves (`relu`, ...) do re-evaluate.
 /// - The recorded nodes stay on the tape while the recording is used; a truncation that
 ///   releases them makes the next replay panic.
+/// - Nodes made *after* the recording (which may read its nodes, e.g. `rec.output() * 2.0`)
+///   are recomputed too, after the recorded ones, so none keeps a stale value. Their cost is
+///   paid at every replay: release them (a [`Tape::scope`](super::Tape::scope)) when done.
 /// - If the recording reads only leaves from before it (the usual case: parameters), replay's
 ///   backward sweeps the recorded nodes only; interior nodes made before the recording are
 ///   then left untouched (an ordinary `backward` would reset their grads). Otherwise it
@@ -105,8 +108,10 @@ impl Recording {
         live(with_tape(|t| {
             let root = self.output.index(t)?;
             if let Some(last) = self.last {
-                let end = last.index(t)? + 1;
-                t.forward_range(self.start.nodes(), end);
+                last.index(t)?;
+                // The recorded nodes and every node made after them (see the type's rules).
+                let len = t.len();
+                t.forward_range(self.start.nodes(), len);
             }
             Ok(t.val[root])
         }))
@@ -122,7 +127,9 @@ impl Recording {
             match self.last {
                 Some(last) => {
                     let (lo, hi) = (self.start.nodes(), last.index(t)? + 1);
-                    t.forward_range(lo, hi);
+                    // The recorded nodes and every node made after them (see the rules).
+                    let len = t.len();
+                    t.forward_range(lo, len);
                     t.grow_grad(hi);
                     t.grad[lo..hi].fill(0.0);
                     if self.reads_only_leaves_below && root >= lo {
