@@ -291,7 +291,7 @@ pub fn check(data: &[u8]) {
                     compare_all(&s);
                 } else {
                     let y = r.rec.forward();
-                    s.g.forward_range(lo, hi);
+                    s.g.recording_forward(lo, hi);
                     assert!(same(y, s.g.nodes[root].val), "forward's value");
                 }
             }

@@ -221,6 +221,14 @@ impl Graph {
         })
     }
 
+    /// `Recording::forward` of the nodes `lo..hi` (none if `hi == lo`): they and every node
+    /// made after them are recomputed.
+    pub fn recording_forward(&mut self, lo: usize, hi: usize) {
+        if hi > lo {
+            self.forward_range(lo, self.len());
+        }
+    }
+
     /// `Recording::replay` of the nodes `lo..hi` (none if `hi == lo`) with output `root`,
     /// recorded with `only_leaves` = [`reads_only_leaves_below`](Graph::reads_only_leaves_below)
     /// at recording time.
@@ -229,7 +237,8 @@ impl Graph {
             self.backward(root);
             return;
         }
-        self.forward_range(lo, hi);
+        // The recorded nodes and every node made after them.
+        self.forward_range(lo, self.len());
         for i in lo..hi {
             self.nodes[i].grad = 0.0;
         }
