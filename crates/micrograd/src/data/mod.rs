@@ -23,7 +23,9 @@ mod generate;
 mod rng;
 
 pub use batch::Batches;
-pub use csv::{csv_header, load_csv, parse_csv, parse_features, read_csv_text};
+pub use csv::{
+    csv_file_header, csv_header, load_csv, load_features, parse_csv, parse_features, read_csv_text,
+};
 pub use error::DataError;
 pub use generate::{blobs, circles, moons, spiral};
 pub use rng::SeededRng;

@@ -391,12 +391,7 @@ pub fn train_until(
         }
     }
 
-    let (loss, accuracy) = {
-        let _eval = Tape::scope();
-        let all: Vec<usize> = (0..n).collect();
-        let (total, accuracy) = objective.evaluate(&model, &params, config.l2, &all);
-        (total.data(), accuracy)
-    };
+    let (loss, accuracy) = objective.evaluate_all(&model, &params, config.l2);
     let seconds = start.elapsed().as_secs_f64();
     if !loss.is_finite() {
         return Err(TrainError::Diverged {
@@ -423,6 +418,10 @@ pub fn train_until(
     })
 }
 
+/// Examples per graph in the evaluation after training (see `Objective::evaluate_all`):
+/// about 30 MB of tape for a small network.
+const EVAL_CHUNK: usize = 1 << 16;
+
 /// The data as the loss wants it.
 struct Objective<'a> {
     data: &'a Dataset,
@@ -445,9 +444,53 @@ impl<'a> Objective<'a> {
         })
     }
 
+    /// The loss (plus L2) and the accuracy on the whole data after training, as numbers.
+    /// Up to [`EVAL_CHUNK`] examples, one graph ([`evaluate`](Objective::evaluate), as a
+    /// step on the full batch); beyond, chunk by chunk, each in its own scope, so the memory
+    /// stays that of one chunk's graph however large the data (the chunks' mean losses,
+    /// weighted by their sizes, are the mean: the same number up to rounding).
+    fn evaluate_all(&self, model: &MLP, params: &[Value], l2: f64) -> (f64, f64) {
+        let n = self.data.len();
+        if n <= EVAL_CHUNK {
+            let _eval = Tape::scope();
+            let all: Vec<usize> = (0..n).collect();
+            let (total, accuracy) = self.evaluate(model, params, l2, &all);
+            return (total.data(), accuracy);
+        }
+        let (mut loss, mut right) = (0.0, 0);
+        let mut chunk = Vec::with_capacity(EVAL_CHUNK);
+        for start in (0..n).step_by(EVAL_CHUNK) {
+            let _eval = Tape::scope();
+            chunk.clear();
+            chunk.extend(start..(start + EVAL_CHUNK).min(n));
+            let (data_loss, r) = self.data_loss(model, &chunk);
+            loss += data_loss.data() * chunk.len() as f64;
+            right += r;
+        }
+        let mut total = loss / n as f64;
+        if l2 > 0.0 {
+            let _eval = Tape::scope();
+            total += loss::l2(params, l2).data();
+        }
+        (total, right as f64 / n as f64)
+    }
+
     /// The loss (plus L2) on the examples `batch`, and the accuracy there. Makes nodes: call
     /// inside a scope.
     fn evaluate(&self, model: &MLP, params: &[Value], l2: f64, batch: &[usize]) -> (Value, f64) {
+        let (data_loss, right) = self.data_loss(model, batch);
+        let accuracy = right as f64 / batch.len() as f64;
+        let total = if l2 > 0.0 {
+            data_loss + loss::l2(params, l2)
+        } else {
+            data_loss
+        };
+        (total, accuracy)
+    }
+
+    /// The data loss (a mean over `batch`) and how many examples of `batch` are classified
+    /// right. Makes nodes: call inside a scope.
+    fn data_loss(&self, model: &MLP, batch: &[usize]) -> (Value, usize) {
         let outputs: Vec<Vec<Value>> = batch
             .iter()
             .map(|&i| model.forward(&Value::leaves(&self.data.features[i])))
@@ -460,7 +503,6 @@ impl<'a> Objective<'a> {
                 self.loss.classify(&o) == self.data.classes[**i]
             })
             .count();
-        let accuracy = right as f64 / batch.len() as f64;
         let data_loss = if self.loss == LossKind::Ce {
             let classes: Vec<usize> = batch.iter().map(|&i| self.data.classes[i]).collect();
             loss::softmax_cross_entropy(&outputs, &classes)
@@ -473,11 +515,6 @@ impl<'a> Objective<'a> {
                 _ => loss::bce_with_logits(&scores, &y),
             }
         };
-        let total = if l2 > 0.0 {
-            data_loss + loss::l2(params, l2)
-        } else {
-            data_loss
-        };
-        (total, accuracy)
+        (data_loss, right)
     }
 }
