@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::CliError;
-use micrograd::data::{self, DataError, Dataset};
-use micrograd::train::Classifier;
+use crate::train::data_message;
+use micrograd::data::{self, DataError};
+use micrograd::train::{Classifier, CsvRows};
 
 /// Arguments of `micrograd predict`.
 #[derive(Debug, Args)]
@@ -28,117 +29,18 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
-/// The rows to predict, with their labels if the file has them.
-struct Rows {
-    /// The features, in the model's order.
-    features: Vec<Vec<f64>>,
-    /// Their names, in the model's order.
-    feature_names: Vec<String>,
-    /// The same rows with their labels, if the file has labels.
-    labelled: Option<Dataset>,
-}
-
-/// Whether `names` are the defaults `x0`, `x1`, ... (no real names: match by position).
-fn default_names(names: &[String]) -> bool {
-    names.iter().enumerate().all(|(i, n)| *n == format!("x{i}"))
-}
-
-/// Reads the data. If the file has a header and the model has feature names (not the
-/// defaults `x0`, `x1`, ...), the columns are matched by name, in any order; a missing
-/// name is an error, and the one column left over (or `--label-column`) holds the labels.
-/// Otherwise by position: labelled if the file has one column more than the model's inputs
-/// (or a `--label-column`), unlabelled if it has exactly the model's inputs.
-fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<Rows, CliError> {
+/// Reads the data and matches its columns to the model's features
+/// ([`Classifier::parse_csv`]: by name when both have names, else by position).
+fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<CsvRows, CliError> {
     let path = args.data.display();
-    let bad = |e: DataError| CliError::usage(format!("{path}: {e}"));
+    let bad = |e: DataError| CliError::usage(format!("{path}: {}", data_message(&e)));
     let text = data::read_csv_text(&args.data).map_err(|e| match e {
         DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
         _ => bad(e),
     })?;
-    let wanted = &classifier.feature_names;
-    if let Some(header) = data::csv_header(&text).filter(|_| !default_names(wanted)) {
-        let missing: Vec<&str> = wanted
-            .iter()
-            .filter(|n| !header.contains(n) || args.label_column.as_ref() == Some(*n))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            return Err(CliError::usage(format!(
-                "{path}: the model's feature column(s) {} are not in the header ({}); columns \
-                 are matched by name",
-                missing.join(", "),
-                header.join(", ")
-            )));
-        }
-        let label = match &args.label_column {
-            Some(l) => Some(l.clone()),
-            None => {
-                let extra: Vec<&String> = header.iter().filter(|h| !wanted.contains(h)).collect();
-                match extra.as_slice() {
-                    [] => None,
-                    [one] => Some((*one).clone()),
-                    _ => {
-                        let names: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
-                        return Err(CliError::usage(format!(
-                            "{path}: the columns {} are not the model's features; name the \
-                             label column with --label-column",
-                            names.join(", ")
-                        )));
-                    }
-                }
-            }
-        };
-        // The position of each of the model's features among the file's feature columns.
-        let reorder = |rows: Vec<Vec<f64>>, names: &[String]| -> Vec<Vec<f64>> {
-            let at: Vec<usize> = wanted
-                .iter()
-                .map(|w| names.iter().position(|n| n == w).expect("checked above"))
-                .collect();
-            rows.iter()
-                .map(|r| at.iter().map(|&j| r[j]).collect())
-                .collect()
-        };
-        return match label {
-            None => {
-                let (rows, names) = data::parse_features(&text).map_err(bad)?;
-                Ok(Rows {
-                    features: reorder(rows, &names),
-                    feature_names: wanted.clone(),
-                    labelled: None,
-                })
-            }
-            Some(label) => {
-                let mut d = data::parse_csv(&text, Some(&label)).map_err(bad)?;
-                d.features = reorder(std::mem::take(&mut d.features), &d.feature_names);
-                d.feature_names = wanted.clone();
-                Ok(Rows {
-                    features: d.features.clone(),
-                    feature_names: wanted.clone(),
-                    labelled: Some(d),
-                })
-            }
-        };
-    }
-    let nin = classifier.model.nin();
-    let labelled = data::parse_csv(&text, args.label_column.as_deref());
-    if args.label_column.is_none()
-        && !matches!(&labelled, Ok(d) if d.n_features() == nin)
-        && let Ok((features, feature_names)) = data::parse_features(&text)
-        && feature_names.len() == nin
-    {
-        return Ok(Rows {
-            features,
-            feature_names,
-            labelled: None,
-        });
-    }
-    let d = labelled.map_err(bad)?;
-    classifier.check_features(&d).map_err(bad)?;
-    Ok(Rows {
-        features: d.features.clone(),
-        feature_names: d.feature_names.clone(),
-        labelled: Some(d),
-    })
+    classifier
+        .parse_csv(&text, args.label_column.as_deref())
+        .map_err(bad)
 }
 
 /// A label as JSON: a number if it is one (as written in the file), else a string.
@@ -157,7 +59,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let (mut classifier, has_names) =
         Classifier::load_with_flag(&args.model).map_err(|e| CliError::usage(e.to_string()))?;
     let rows = read_rows(args, &classifier)?;
-    if let Some(d) = &rows.labelled {
+    if let Some(d) = rows.labelled() {
         if !has_names && d.n_classes() == classifier.class_names.len() {
             // A weights-only file has no class names: take the data's, in the order training
             // numbers them (numeric labels by value, others alphabetically).
@@ -182,12 +84,12 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
         }
     }
     let predictions: Vec<&str> = rows
-        .features
+        .features()
         .iter()
         .map(|x| classifier.predict_label(x))
         .collect();
-    let n = rows.features.len();
-    let accuracy = match &rows.labelled {
+    let n = rows.len();
+    let accuracy = match rows.labelled() {
         Some(d) => Some(
             classifier
                 .accuracy(d)
@@ -195,7 +97,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
-    let labels: Option<Vec<&str>> = rows.labelled.as_ref().map(|d| {
+    let labels: Option<Vec<&str>> = rows.labelled().map(|d| {
         d.classes
             .iter()
             .map(|&c| d.class_names[c].as_str())
@@ -209,12 +111,12 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
         )?;
         return Ok(());
     }
-    let header = rows.feature_names.join(",");
+    let header = rows.feature_names().join(",");
     match &labels {
         Some(_) => outln!("{header},prediction,label")?,
         None => outln!("{header},prediction")?,
     }
-    for (i, (x, p)) in rows.features.iter().zip(&predictions).enumerate() {
+    for (i, (x, p)) in rows.features().iter().zip(&predictions).enumerate() {
         let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
         match &labels {
             Some(labels) => outln!("{},{p},{}", xs.join(","), labels[i])?,

@@ -11,11 +11,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::CliError;
-use micrograd::data::{self, DataError, Dataset};
+use micrograd::data::{self, DataError, Dataset, Generator};
 use micrograd::nn::optim::{OptimizerKind, Schedule};
-use micrograd::nn::{Activation, MlpSpec};
+use micrograd::nn::{Activation, UnknownName};
 use micrograd::train::{
-    Classifier, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, short_number, train_until,
+    Classifier, ConfigError, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, byte_size,
+    group_digits, short_number, train_until,
 };
 use micrograd::viz::{Boundary, save_boundary, save_curves};
 
@@ -96,83 +97,163 @@ pub struct TrainOpts {
     pub json: bool,
 }
 
-/// The generated data sets, with their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Generator {
-    Moons,
-    Circles,
-    Blobs,
-    Spiral,
-}
-
-impl Generator {
-    fn by_name(name: &str) -> Option<Generator> {
-        match name {
-            "moons" => Some(Generator::Moons),
-            "circles" => Some(Generator::Circles),
-            "blobs" => Some(Generator::Blobs),
-            "spiral" => Some(Generator::Spiral),
-            _ => None,
-        }
-    }
-
-    /// Examples generated without --samples.
-    fn default_samples(self) -> usize {
-        if self == Generator::Spiral { 300 } else { 100 }
-    }
-
-    fn generate(
-        self,
-        samples: Option<usize>,
-        noise: Option<f64>,
-        classes: Option<usize>,
-        seed: u64,
-    ) -> Dataset {
-        let n = samples.unwrap_or(self.default_samples());
-        match self {
-            Generator::Moons => data::moons(n, noise.unwrap_or(0.1), seed),
-            Generator::Circles => data::circles(n, noise.unwrap_or(0.1), seed),
-            Generator::Blobs => data::blobs(n, classes.unwrap_or(2), noise.unwrap_or(1.0), seed),
-            Generator::Spiral => data::spiral(n, classes.unwrap_or(3), noise.unwrap_or(0.2), seed),
-        }
-    }
-}
-
 /// The most examples `--samples` generates.
-pub const MAX_SAMPLES: usize = 1_000_000;
-/// The most steps `--steps` takes.
-pub const MAX_STEPS: usize = 10_000_000;
-/// The most parameters a network may have (`--layers`, with the data's inputs and outputs).
-pub const MAX_PARAMETERS: usize = 10_000_000;
+pub use micrograd::data::MAX_SAMPLES;
+/// The most steps `--steps` takes, and the most parameters a network may have (`--layers`,
+/// with the data's inputs and outputs).
+pub use micrograd::train::{MAX_PARAMETERS, MAX_STEPS};
 
-/// Checks a network's parameter count against [`MAX_PARAMETERS`] (usage error naming
-/// `--layers` and the count).
-/// `at_least`: the count is a lower bound (the hidden layers alone).
-fn check_parameters(layers: &str, count: Option<usize>, at_least: bool) -> Result<(), CliError> {
-    let bound = if at_least { "at least " } else { "" };
-    match count {
-        Some(n) if n <= MAX_PARAMETERS => Ok(()),
-        Some(n) => Err(CliError::usage(format!(
-            "--layers {layers}: the network would have {bound}{n} parameters (the limit is \
-             10,000,000)"
-        ))),
-        None => Err(CliError::usage(format!(
-            "--layers {layers}: the network would have more parameters than fit in a number \
-             (the limit is 10,000,000)"
-        ))),
+/// The generator named exactly `name` (lowercase: any other spelling is a file's name).
+fn generator(name: &str) -> Option<Generator> {
+    name.parse::<Generator>().ok().filter(|g| g.name() == name)
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 
-/// The parameters of the hidden layers alone (with one input, no output layer): a lower
-/// bound of the network's, known before the data is read. `None` on overflow.
-fn hidden_parameters(hidden: &[usize]) -> Option<usize> {
-    let mut nin = 1usize;
-    let mut total = 0usize;
-    for &h in hidden {
-        total = total.checked_add(nin.checked_add(1)?.checked_mul(h)?)?;
-        nin = h;
+/// The names of the activations hidden layers accept (relu, tanh, sigmoid).
+fn hidden_activations() -> Vec<&'static str> {
+    Activation::ALL
+        .into_iter()
+        .filter(|&a| TrainConfig::check_activation(a).is_ok())
+        .map(Activation::name)
+        .collect()
+}
+
+/// The names of the generators whose number of classes can be chosen (blobs, spiral).
+fn generators_with_classes() -> Vec<&'static str> {
+    Generator::ALL
+        .into_iter()
+        .filter(|g| g.has_classes())
+        .map(Generator::name)
+        .collect()
+}
+
+/// A data error in the command line's words: the label column's errors name
+/// `--label-column`; the others are the library's messages.
+pub(crate) fn data_message(e: &DataError) -> String {
+    match e {
+        DataError::UnknownLabelColumn { name, available } => format!(
+            "--label-column {name:?}: no such column in the header (columns: {})",
+            available.join(", ")
+        ),
+        DataError::LabelColumnNeedsHeader { name } => {
+            format!("--label-column {name:?}: the file has no header row to find it in")
+        }
+        DataError::ExtraColumns { columns } => format!(
+            "the columns {} are not the model's features; name the label column with \
+             --label-column",
+            columns.join(", ")
+        ),
+        other => other.to_string(),
     }
-    Some(total)
+}
+
+/// A generator's error in the command line's words (`--samples`, `--noise`, `--classes`).
+fn generator_message(e: &DataError, args: &TrainOpts, name: &str) -> String {
+    match e {
+        DataError::SampleCount {
+            samples, allowed, ..
+        } if samples < allowed.start() => {
+            format!(
+                "--samples {samples}: need at least {} examples",
+                allowed.start()
+            )
+        }
+        DataError::SampleCount {
+            samples, allowed, ..
+        } => format!(
+            "--samples {samples}: at most {} examples",
+            group_digits(*allowed.end())
+        ),
+        DataError::Noise { noise, .. } => {
+            format!("--noise {}: must be a number >= 0", short_number(*noise))
+        }
+        DataError::FixedClasses { fixed, .. } => format!(
+            "--classes applies to --data {} ({name} has {fixed} classes)",
+            or_list(&generators_with_classes())
+        ),
+        DataError::ClassCount {
+            classes, allowed, ..
+        } if classes < allowed.start() => {
+            format!("--classes {classes}: need at least {}", allowed.start())
+        }
+        DataError::ClassCount {
+            classes, allowed, ..
+        } => match args.samples {
+            Some(n) => format!("--samples {n}: fewer examples than --classes {classes}"),
+            None => format!(
+                "--classes {classes}: more classes than the {} examples generated (set \
+                 --samples)",
+                allowed.end()
+            ),
+        },
+        other => data_message(other),
+    }
+}
+
+/// A configuration error in the command line's words, naming the flag.
+fn config_message(e: &ConfigError, args: &TrainOpts) -> String {
+    match e {
+        ConfigError::Steps { steps, allowed } if steps < allowed.start() => {
+            format!("--steps {steps}: train for at least 1 step")
+        }
+        ConfigError::Steps { steps, allowed } => format!(
+            "--steps {steps}: at most {} steps",
+            group_digits(*allowed.end())
+        ),
+        ConfigError::LearningRate { lr } => format!(
+            "--lr {}: the learning rate must be a positive number",
+            short_number(*lr)
+        ),
+        ConfigError::L2 { l2 } => format!("--l2 {}: must be a number >= 0", short_number(*l2)),
+        ConfigError::BatchSize { batch_size } => {
+            format!("--batch-size {batch_size}: a batch needs at least 1 example")
+        }
+        ConfigError::LinearHidden => format!(
+            "--activation linear: hidden layers need a non-linearity ({})",
+            or_list(&hidden_activations())
+        ),
+        ConfigError::HiddenSize { .. } | ConfigError::Parameters { .. } => {
+            format!("--layers {}: {e}", args.layers)
+        }
+        ConfigError::StepGraph {
+            examples,
+            size,
+            budget,
+            max_examples,
+        } => {
+            let what = format!(
+                "a training step on {} examples would build a graph of about {} nodes ({}), \
+                 more than the budget of {}",
+                group_digits(*examples),
+                group_digits(size.nodes),
+                byte_size(size.bytes),
+                byte_size(*budget)
+            );
+            let generated = generator(args.data.as_deref().unwrap_or("moons")).is_some();
+            if *max_examples == 0 {
+                format!("{what}; not even one example fits: lower --layers")
+            } else {
+                format!(
+                    "{what}; lower --batch-size (at most {} examples fit in a step){}",
+                    group_digits(*max_examples),
+                    if generated {
+                        ", --samples or --layers"
+                    } else {
+                        " or --layers"
+                    }
+                )
+            }
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Parses `--layers`: comma-separated sizes, each at least 1 (`16,16`; `""` for none).
@@ -202,70 +283,46 @@ pub fn parse_layers(text: &str) -> Result<Vec<usize>, CliError> {
         .collect()
 }
 
-/// Reads the flags into a configuration (usage errors for bad names and numbers).
+/// Reads the flags into a configuration and checks it ([`TrainConfig::validate`]): usage
+/// errors for bad names and numbers, in the order of the flags' help.
 fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
-    // Not Activation's own parse: its message lists `linear`, which hidden layers refuse.
+    let bad = |e: &ConfigError| CliError::usage(config_message(e, args));
     let activation = match args.activation.parse::<Activation>() {
-        Ok(Activation::Linear) => {
-            return Err(CliError::usage(
-                "--activation linear: hidden layers need a non-linearity (relu, tanh or sigmoid)",
-            ));
+        Ok(a) => {
+            TrainConfig::check_activation(a).map_err(|e| bad(&e))?;
+            a
         }
-        Ok(a) => a,
-        Err(_) => {
-            return Err(CliError::usage(format!(
-                "--activation: unknown activation `{}` (expected one of: relu, tanh, sigmoid)",
-                args.activation
-            )));
+        Err(e) => {
+            // Listing only the activations hidden layers accept.
+            let e = UnknownName {
+                expected: hidden_activations(),
+                ..e
+            };
+            return Err(CliError::usage(format!("--activation: {e}")));
         }
     };
     let loss: LossKind = args
         .loss
         .parse()
-        .map_err(|e: String| CliError::usage(format!("--loss: {e}")))?;
+        .map_err(|e: UnknownName| CliError::usage(format!("--loss: {e}")))?;
     let optimizer: OptimizerKind = args
         .optimizer
         .parse()
-        .map_err(|e: String| CliError::usage(format!("--optimizer: {e}")))?;
+        .map_err(|e: UnknownName| CliError::usage(format!("--optimizer: {e}")))?;
     let schedule: Schedule = args
         .schedule
         .parse()
-        .map_err(|e: String| CliError::usage(format!("--schedule: {e}")))?;
+        .map_err(|e: UnknownName| CliError::usage(format!("--schedule: {e}")))?;
     let lr = args.lr.unwrap_or(match optimizer {
         OptimizerKind::Sgd => 1.0,
         OptimizerKind::Momentum => 0.1,
         OptimizerKind::Adam => 0.01,
     });
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(CliError::usage(format!(
-            "--lr {}: the learning rate must be a positive number",
-            short_number(lr)
-        )));
-    }
-    if !(args.l2.is_finite() && args.l2 >= 0.0) {
-        return Err(CliError::usage(format!(
-            "--l2 {}: must be a number >= 0",
-            short_number(args.l2)
-        )));
-    }
-    if args.steps == 0 {
-        return Err(CliError::usage("--steps 0: train for at least 1 step"));
-    }
-    if args.steps > MAX_STEPS {
-        return Err(CliError::usage(format!(
-            "--steps {}: at most 10,000,000 steps",
-            args.steps
-        )));
-    }
-    if args.batch_size == Some(0) {
-        return Err(CliError::usage(
-            "--batch-size 0: a batch needs at least 1 example",
-        ));
-    }
-    let hidden = parse_layers(&args.layers)?;
-    check_parameters(&args.layers, hidden_parameters(&hidden), true)?;
-    Ok(TrainConfig {
-        hidden,
+    let layers = parse_layers(&args.layers);
+    let cfg = TrainConfig {
+        // No hidden layers while --layers does not parse: the flags before it are checked
+        // first, then its own error is given.
+        hidden: layers.as_ref().map_or_else(|_| Vec::new(), Clone::clone),
         activation,
         loss,
         optimizer,
@@ -275,24 +332,28 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
         steps: args.steps,
         batch_size: args.batch_size,
         seed: args.seed,
-    })
+    };
+    cfg.validate().map_err(|e| bad(&e))?;
+    layers?;
+    Ok(cfg)
 }
 
 /// Picks the data: embedded, generated or read from a CSV file.
 fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
     let generating = args.samples.is_some() || args.noise.is_some();
     let name = args.data.as_deref().unwrap_or("moons");
-    if args.label_column.is_some() && Generator::by_name(name).is_some() {
+    if args.label_column.is_some() && generator(name).is_some() {
         return Err(CliError::usage(format!(
             "--label-column applies to CSV files, not to --data {name}"
         )));
     }
-    match Generator::by_name(name) {
+    match generator(name) {
         Some(Generator::Moons) if !generating => {
             if args.classes.is_some() {
-                return Err(CliError::usage(
-                    "--classes applies to --data blobs or spiral",
-                ));
+                return Err(CliError::usage(format!(
+                    "--classes applies to --data {}",
+                    or_list(&generators_with_classes())
+                )));
             }
             Ok((
                 data::demo_moons(),
@@ -300,48 +361,9 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
             ))
         }
         Some(g) => {
-            if let Some(n) = args.samples {
-                if n < 2 {
-                    return Err(CliError::usage(format!(
-                        "--samples {n}: need at least 2 examples"
-                    )));
-                }
-                if n > MAX_SAMPLES {
-                    return Err(CliError::usage(format!(
-                        "--samples {n}: at most 1,000,000 examples"
-                    )));
-                }
-            }
-            let samples = args.samples.unwrap_or(g.default_samples());
-            if let Some(x) = args.noise
-                && !(x.is_finite() && x >= 0.0)
-            {
-                return Err(CliError::usage(format!(
-                    "--noise {}: must be a number >= 0",
-                    short_number(x)
-                )));
-            }
-            match (g, args.classes) {
-                (Generator::Moons | Generator::Circles, Some(_)) => {
-                    return Err(CliError::usage(format!(
-                        "--classes applies to --data blobs or spiral ({name} has 2 classes)"
-                    )));
-                }
-                (_, Some(k)) if k < 2 => {
-                    return Err(CliError::usage(format!("--classes {k}: need at least 2")));
-                }
-                (_, Some(k)) if samples < k => {
-                    return Err(CliError::usage(match args.samples {
-                        Some(n) => format!("--samples {n}: fewer examples than --classes {k}"),
-                        None => format!(
-                            "--classes {k}: more classes than the {samples} examples generated \
-                             (set --samples)"
-                        ),
-                    }));
-                }
-                _ => {}
-            }
-            let d = g.generate(args.samples, args.noise, args.classes, args.seed);
+            let d = g
+                .generate(args.samples, args.noise, args.classes, args.seed)
+                .map_err(|e| CliError::usage(generator_message(&e, args, name)))?;
             let what = format!("{name} ({} examples, seed {})", d.len(), args.seed);
             Ok((d, what))
         }
@@ -366,7 +388,7 @@ fn load_data(args: &TrainOpts) -> Result<(Dataset, String), CliError> {
             let d = data::load_csv(path, args.label_column.as_deref()).map_err(|e| match e {
                 // The message names the file already.
                 DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
-                _ => CliError::usage(format!("{}: {e}", path.display())),
+                _ => CliError::usage(format!("{}: {}", path.display(), data_message(&e))),
             })?;
             let what = format!("{} ({} examples)", path.display(), d.len());
             Ok((d, what))
@@ -518,31 +540,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = config(args)?;
     let (data, what) = load_data(args)?;
     check_outputs(args, &data)?;
-    // The network's size, before any weight is allocated (saturated at usize::MAX).
-    let mut sizes = cfg.hidden.clone();
-    sizes.push(cfg.loss.outputs(data.n_classes()));
-    let count = MlpSpec::new(data.n_features(), &sizes, cfg.activation).num_parameters();
-    check_parameters(&args.layers, (count < usize::MAX).then_some(count), false)?;
-    let spec = cfg.architecture(&data).map_err(|e| {
-        let hint = match &e {
-            TrainError::Data(DataError::Classes { found, .. }) if found.len() > 2 => {
-                "; use --loss ce for more than 2 classes"
-            }
-            _ => "",
-        };
-        let message = match &args.data {
-            Some(file)
-                if matches!(e, TrainError::Data(_)) && Generator::by_name(file).is_none() =>
-            {
-                format!("{file}: {e}{hint}")
-            }
-            _ => format!("{e}{hint}"),
-        };
-        CliError {
-            message,
-            ..train_error(e)
-        }
-    })?;
+    let spec = cfg.architecture(&data).map_err(|e| train_error(e, args))?;
 
     let sizes: Vec<String> = std::iter::once(spec.nin)
         .chain(spec.layers.iter().map(|l| l.nout))
@@ -582,7 +580,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if let Some(e) = write_error {
         return Err(e); // stdout is gone or full: stop training rather than run blind
     }
-    let report = result.map_err(train_error)?;
+    let report = result.map_err(|e| train_error(e, args))?;
     write_outputs(args, &data, &report)?;
 
     if args.json {
@@ -618,12 +616,34 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     crate::flush_stdout()
 }
 
-/// Training errors: bad input exits 2, a diverging loss 1.
-fn train_error(e: TrainError) -> CliError {
+/// Training errors in the command line's words: bad input exits 2 (a data error naming the
+/// file it came from), a diverging loss 1 (with a hint).
+fn train_error(e: TrainError, args: &TrainOpts) -> CliError {
+    let message = match &e {
+        TrainError::Config(c) => config_message(c, args),
+        TrainError::Data(d) => {
+            let hint = match d {
+                DataError::Classes { found, .. } if found.len() > 2 => {
+                    "; use --loss ce for more than 2 classes"
+                }
+                _ => "",
+            };
+            match &args.data {
+                Some(file) if generator(file).is_none() => {
+                    format!("{file}: {}{hint}", data_message(d))
+                }
+                _ => format!("{}{hint}", data_message(d)),
+            }
+        }
+        TrainError::Diverged { .. } => {
+            format!("{e}. Hint: lower the learning rate (--lr) or use --optimizer adam")
+        }
+        _ => e.to_string(),
+    };
     if e.is_usage() {
-        CliError::usage(e.to_string())
+        CliError::usage(message)
     } else {
-        CliError::failure(e.to_string())
+        CliError::failure(message)
     }
 }
 

@@ -724,3 +724,123 @@ fn messages_are_short_and_name_the_flag() {
         "empty.json: not a micrograd model file: the file is empty",
     );
 }
+
+#[test]
+fn a_step_graph_over_the_budget_exits_2_saying_what_to_lower() {
+    // F2 of issue #12: these aborted with `memory allocation of N bytes failed` (exit 134).
+    let o = micrograd(&[
+        "train",
+        "--data",
+        "blobs",
+        "--classes",
+        "5000",
+        "--samples",
+        "5000",
+        "--loss",
+        "ce",
+        "--layers",
+        "4",
+        "--steps",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "error: a training step on 5,000 examples would build a graph of about 75,070,005 \
+             nodes (2.5 GB), more than the budget of 1 GB; lower --batch-size (at most "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(" examples fit in a step), --samples or --layers\n"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty(), "nothing trained");
+    fails_with(
+        &[
+            "train",
+            "--data",
+            "moons",
+            "--samples",
+            "1000000",
+            "--layers",
+            "64,64",
+            "--steps",
+            "1",
+        ],
+        2,
+        "error: a training step on 1,000,000 examples would build a graph of about \
+         262,000,005 nodes (8.7 GB), more than the budget of 1 GB; lower --batch-size (at most ",
+    );
+    // A file's data has no --samples to lower (3000 examples of ~12,000 nodes each).
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b,y\n");
+    for i in 0..3000 {
+        text.push_str(&format!("{i},{},{}\n", i % 7, i % 2));
+    }
+    let csv = write(dir.path(), "d.csv", &text);
+    let o = micrograd(&[
+        "train",
+        "--data",
+        &csv,
+        "--layers",
+        "3000,3000",
+        "--steps",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(" examples fit in a step) or --layers\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn repeated_column_names_exit_2_naming_the_columns() {
+    // F1 of issue #12: `a,a,y` trained, and predict matched both inputs to the first `a`.
+    let dir = tempfile::tempdir().unwrap();
+    let aay = write(
+        dir.path(),
+        "aay.csv",
+        "a,a,y\n1,0,yes\n-1,0.5,no\n0.8,0.1,yes\n",
+    );
+    fails_with(
+        &["train", "--data", &aay, "--steps", "2"],
+        2,
+        "aay.csv: the header names \"a\" more than once (columns 1 and 2): columns are matched \
+         by name, so their names must differ",
+    );
+    // A model whose features are named a, a (written by an older version, or by hand).
+    let c = micrograd::train::Classifier {
+        model: micrograd::nn::MLP::new(2, &[3, 1]),
+        loss: micrograd::train::LossKind::Svm,
+        class_names: vec!["no".into(), "yes".into()],
+        feature_names: vec!["a".into(), "a".into()],
+    };
+    let model = dir.path().join("aa.json");
+    c.save_json(&model).unwrap();
+    let model = model.display().to_string();
+    fails_with(
+        &["predict", "--model", &model, "--data", &aay],
+        2,
+        "aay.csv: the feature name \"a\" is used more than once (features 1 and 2): features \
+         are matched to columns by name, so their names must differ",
+    );
+    // A headerless file is matched by position: no names to confuse.
+    let plain = write(dir.path(), "plain.csv", "1,0,yes\n-1,0.5,no\n");
+    let o = micrograd(&["predict", "--model", &model, "--data", &plain]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A model of features a, b and a file that names `b` twice.
+    let ab = write(dir.path(), "ab.csv", "a,b,y\n1,0,yes\n-1,0.5,no\n");
+    let model = dir.path().join("ab.json").display().to_string();
+    let o = micrograd(&["train", "--data", &ab, "--steps", "5", "--save", &model]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let abb = write(dir.path(), "abb.csv", "a,b,b,y\n1,0,2,yes\n");
+    fails_with(
+        &["predict", "--model", &model, "--data", &abb],
+        2,
+        "abb.csv: the header names \"b\" more than once (columns 2 and 3)",
+    );
+}

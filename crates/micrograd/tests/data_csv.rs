@@ -82,18 +82,58 @@ fn every_bad_file_is_an_error_naming_where() {
         (
             "x0,x1,y\n1,2,1\n",
             Some("label"),
-            "--label-column \"label\": no such column in the header (columns: x0, x1, y)",
+            "no column named \"label\" in the header to take the labels from (columns: x0, x1, y)",
         ),
         (
             "1,2,1\n",
             Some("y"),
-            "--label-column \"y\": the file has no header row to find it in",
+            "the labels were asked for from the column named \"y\", but the file has no header row to find it in",
         ),
     ];
     for (text, label, message) in cases {
         let e = parse_csv(text, label).unwrap_err();
         assert_eq!(e.to_string(), message, "{text:?}");
+        assert!(
+            !message.contains("--"),
+            "the library names no flag: {message}"
+        );
     }
+}
+
+#[test]
+fn a_header_that_repeats_a_name_is_an_error_naming_the_columns() {
+    // F1 of issue #12: `a,a,y` trained, saved the names a, a, and predict then read the
+    // first `a` twice. A data set's names must differ.
+    let e = parse_csv("a,a,y\n1,2,yes\n3,4,no\n", None).unwrap_err();
+    assert_eq!(
+        e,
+        DataError::DuplicateColumn {
+            name: "a".into(),
+            columns: vec![1, 2]
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "the header names \"a\" more than once (columns 1 and 2): columns are matched by \
+         name, so their names must differ"
+    );
+    // The label's name counts too (a feature named like the label), wherever it is.
+    let e = parse_csv("y,b,y\n1,2,p\n", None).unwrap_err();
+    assert_eq!(
+        e,
+        DataError::DuplicateColumn {
+            name: "y".into(),
+            columns: vec![1, 3]
+        }
+    );
+    let e = parse_csv("b,y,c,b,b\n1,p,2,3,4\n", Some("y")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the header names \"b\" more than once (columns 1, 4 and 5): columns are matched by \
+         name, so their names must differ"
+    );
+    // Without a header the names are x0, x1, ...: nothing repeats.
+    assert!(parse_csv("1,1,1\n2,2,2\n", None).is_ok());
 }
 
 #[test]
@@ -117,5 +157,123 @@ fn a_missing_file_names_the_path() {
         e.to_string()
             .starts_with("cannot read /nonexistent/data.csv: "),
         "{e}"
+    );
+}
+
+/// A binary classifier of 2 inputs named `names`, classes `no`/`yes`.
+fn classifier(names: [&str; 2]) -> micrograd::train::Classifier {
+    micrograd::train::Classifier {
+        model: micrograd::nn::MLP::new(2, &[3, 1]),
+        loss: micrograd::train::LossKind::Svm,
+        class_names: vec!["no".into(), "yes".into()],
+        feature_names: names.map(String::from).to_vec(),
+    }
+}
+
+#[test]
+fn predict_rows_match_the_models_features_by_name() {
+    use micrograd::train::CsvRows;
+    let c = classifier(["a", "b"]);
+    // Labelled (the one column left over), in another order.
+    let rows = c.parse_csv("y,b,a\nyes,2,1\nno,4,3\n", None).unwrap();
+    assert_eq!(rows.features(), [[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!(rows.feature_names(), ["a", "b"]);
+    let d = rows.labelled().unwrap();
+    assert_eq!(
+        (d.classes.clone(), d.class_names.clone()),
+        (vec![1, 0], vec!["no".to_string(), "yes".to_string()])
+    );
+    assert_eq!(rows.len(), 2);
+    // Unlabelled.
+    let rows = c.parse_csv("b,a\n2,1\n", None).unwrap();
+    assert_eq!(
+        rows,
+        CsvRows::Unlabelled {
+            features: vec![vec![1.0, 2.0]],
+            feature_names: vec!["a".into(), "b".into()]
+        }
+    );
+    // Unused columns may repeat a name when the label column is named.
+    let rows = c.parse_csv("z,a,z,b,y\n0,1,0,2,yes\n", Some("y")).unwrap();
+    assert_eq!(rows.features(), [[1.0, 2.0]]);
+    // Errors: a missing feature, two columns left over, the label named as a feature.
+    let missing = c.parse_csv("a,c,y\n1,0,yes\n", None).unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "the model's feature column(s) b are not in the header (a, c, y); columns are matched by name"
+    );
+    assert_eq!(
+        c.parse_csv("a,b,c,y\n1,0,2,yes\n", None).unwrap_err(),
+        DataError::ExtraColumns {
+            columns: vec!["c".into(), "y".into()]
+        }
+    );
+    assert!(matches!(
+        c.parse_csv("a,b,y\n1,0,yes\n", Some("b")).unwrap_err(),
+        DataError::MissingFeatures { missing, .. } if missing == ["b"]
+    ));
+}
+
+#[test]
+fn predict_rows_refuse_ambiguous_names() {
+    // F1 of issue #12, the predicting side: a model whose features are both named `a`.
+    let aa = classifier(["a", "a"]);
+    let e = aa.parse_csv("a,a,y\n1,2,yes\n", None).unwrap_err();
+    assert_eq!(
+        e,
+        DataError::DuplicateFeatureName {
+            name: "a".into(),
+            features: vec![1, 2]
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "the feature name \"a\" is used more than once (features 1 and 2): features are \
+         matched to columns by name, so their names must differ"
+    );
+    // Without a header there are no names to confuse: by position.
+    let rows = aa.parse_csv("1,2,yes\n", None).unwrap();
+    assert_eq!(rows.features(), [[1.0, 2.0]]);
+    // A file that names one of the model's features twice, or the label column twice.
+    let c = classifier(["a", "b"]);
+    assert_eq!(
+        c.parse_csv("b,a,a,y\n1,2,3,yes\n", None).unwrap_err(),
+        DataError::DuplicateColumn {
+            name: "a".into(),
+            columns: vec![2, 3]
+        }
+    );
+    assert_eq!(
+        c.parse_csv("a,b,y,y\n1,2,yes,no\n", None).unwrap_err(),
+        DataError::DuplicateColumn {
+            name: "y".into(),
+            columns: vec![3, 4]
+        }
+    );
+    assert_eq!(
+        c.parse_csv("a,b,y,y\n1,2,yes,no\n", Some("y")).unwrap_err(),
+        DataError::DuplicateColumn {
+            name: "y".into(),
+            columns: vec![3, 4]
+        }
+    );
+}
+
+#[test]
+fn predict_rows_by_position_for_a_model_without_names() {
+    let c = classifier(["x0", "x1"]);
+    // A header that repeats names is matched by position: no ambiguity.
+    let rows = c.parse_csv("p,p,label\n1,2,yes\n", None).unwrap();
+    assert_eq!(rows.features(), [[1.0, 2.0]]);
+    assert_eq!(rows.labelled().unwrap().class_names, ["yes"]);
+    let rows = c.parse_csv("1,2\n3,4\n", None).unwrap();
+    assert!(rows.labelled().is_none());
+    assert_eq!(rows.feature_names(), ["x0", "x1"]);
+    assert_eq!(
+        c.parse_csv("1,2,3,yes\n", None).unwrap_err(),
+        DataError::FeatureCount {
+            expected: 2,
+            found: 3
+        }
     );
 }

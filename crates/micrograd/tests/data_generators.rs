@@ -164,3 +164,204 @@ fn batches_shuffle_per_seed_and_cover_each_epoch() {
     assert_eq!(full.next_batch(), [0, 1, 2, 3, 4]);
     assert_eq!(full.next_batch(), [0, 1, 2, 3, 4]);
 }
+
+#[test]
+fn generators_by_name_with_their_defaults() {
+    use micrograd::data::Generator;
+    use micrograd::nn::{NameKind, UnknownName};
+    let names: Vec<String> = Generator::ALL.iter().map(|g| g.to_string()).collect();
+    assert_eq!(names, ["moons", "circles", "blobs", "spiral"]);
+    for g in Generator::ALL {
+        assert_eq!(g.name().parse::<Generator>(), Ok(g));
+        assert_eq!(g.name().to_uppercase().parse::<Generator>(), Ok(g));
+    }
+    assert_eq!(
+        "swiss-roll".parse::<Generator>(),
+        Err(UnknownName {
+            kind: NameKind::Generator,
+            given: "swiss-roll".into(),
+            expected: vec!["moons", "circles", "blobs", "spiral"],
+        })
+    );
+    assert_eq!(
+        "swiss-roll".parse::<Generator>().unwrap_err().to_string(),
+        "unknown data generator `swiss-roll` (expected one of: moons, circles, blobs, spiral)"
+    );
+    let defaults: Vec<(usize, f64, usize, bool)> = Generator::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.default_samples(),
+                g.default_noise(),
+                g.default_classes(),
+                g.has_classes(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        defaults,
+        [
+            (100, 0.1, 2, false),
+            (100, 0.1, 2, false),
+            (100, 1.0, 2, true),
+            (300, 0.2, 3, true),
+        ]
+    );
+    // With the defaults: the plain generators' numbers.
+    assert_eq!(
+        Generator::Moons.generate(None, None, None, 3).unwrap(),
+        moons(100, 0.1, 3)
+    );
+    assert_eq!(
+        Generator::Circles
+            .generate(Some(40), Some(0.0), None, 3)
+            .unwrap(),
+        circles(40, 0.0, 3)
+    );
+    assert_eq!(
+        Generator::Blobs.generate(None, None, None, 3).unwrap(),
+        blobs(100, 2, 1.0, 3)
+    );
+    assert_eq!(
+        Generator::Spiral
+            .generate(Some(50), None, Some(5), 3)
+            .unwrap(),
+        spiral(50, 5, 0.2, 3)
+    );
+    // The extremes allowed.
+    let d = Generator::Blobs
+        .generate(Some(2), None, Some(2), 0)
+        .unwrap();
+    assert_eq!(d.class_counts(), [1, 1]);
+    assert_eq!(
+        Generator::Moons
+            .generate(Some(micrograd::data::MAX_SAMPLES), None, None, 0)
+            .unwrap()
+            .len(),
+        1_000_000
+    );
+}
+
+#[test]
+fn generator_parameters_are_checked_with_typed_errors() {
+    use micrograd::data::{DataError, Generator};
+    /// The generator, its samples, noise and classes, the error and its message.
+    type Case = (
+        Generator,
+        Option<usize>,
+        Option<f64>,
+        Option<usize>,
+        DataError,
+        &'static str,
+    );
+    let cases: [Case; 8] = [
+        (
+            Generator::Moons,
+            Some(1),
+            None,
+            None,
+            DataError::SampleCount {
+                generator: Generator::Moons,
+                samples: 1,
+                allowed: 2..=1_000_000,
+            },
+            "moons: cannot generate 1 example (from 2 to 1,000,000 are allowed)",
+        ),
+        (
+            Generator::Spiral,
+            Some(1_000_001),
+            None,
+            None,
+            DataError::SampleCount {
+                generator: Generator::Spiral,
+                samples: 1_000_001,
+                allowed: 2..=1_000_000,
+            },
+            "spiral: cannot generate 1000001 examples (from 2 to 1,000,000 are allowed)",
+        ),
+        (
+            Generator::Circles,
+            None,
+            Some(-0.5),
+            None,
+            DataError::Noise {
+                generator: Generator::Circles,
+                noise: -0.5,
+            },
+            "circles: the noise must be a number >= 0, not -0.5",
+        ),
+        (
+            Generator::Blobs,
+            None,
+            Some(f64::INFINITY),
+            None,
+            DataError::Noise {
+                generator: Generator::Blobs,
+                noise: f64::INFINITY,
+            },
+            "blobs: the noise must be a number >= 0, not inf",
+        ),
+        (
+            Generator::Moons,
+            None,
+            None,
+            Some(2),
+            DataError::FixedClasses {
+                generator: Generator::Moons,
+                classes: 2,
+                fixed: 2,
+            },
+            "moons: cannot generate 2 classes (moons always has 2; the number of classes can be \
+             chosen for blobs and spiral only)",
+        ),
+        (
+            Generator::Blobs,
+            None,
+            None,
+            Some(1),
+            DataError::ClassCount {
+                generator: Generator::Blobs,
+                classes: 1,
+                allowed: 2..=100,
+            },
+            "blobs: cannot generate 1 class (at least 2 are needed)",
+        ),
+        (
+            Generator::Spiral,
+            None,
+            None,
+            Some(301),
+            DataError::ClassCount {
+                generator: Generator::Spiral,
+                classes: 301,
+                allowed: 2..=300,
+            },
+            "spiral: cannot generate 301 classes from 300 examples (each class needs at least \
+             one example)",
+        ),
+        (
+            // The first failure wins: the samples before the classes.
+            Generator::Spiral,
+            Some(0),
+            Some(-1.0),
+            Some(0),
+            DataError::SampleCount {
+                generator: Generator::Spiral,
+                samples: 0,
+                allowed: 2..=1_000_000,
+            },
+            "spiral: cannot generate 0 examples (from 2 to 1,000,000 are allowed)",
+        ),
+    ];
+    for (g, samples, noise, classes, error, message) in cases {
+        let e = g.generate(samples, noise, classes, 1).unwrap_err();
+        assert_eq!(e, error);
+        assert_eq!(e.to_string(), message);
+        assert!(!message.contains("--"), "no flag names: {message}");
+    }
+    // NaN noise: refused (and a NaN in the error is never equal to itself).
+    assert!(matches!(
+        Generator::Moons.generate(None, Some(f64::NAN), None, 1),
+        Err(DataError::Noise { noise, .. }) if noise.is_nan()
+    ));
+}

@@ -246,3 +246,243 @@ fn corrupt_classifier_metadata_is_an_error_naming_the_file_and_field() {
         "{msg}"
     );
 }
+
+#[test]
+fn validate_names_the_field_the_value_and_the_limit() {
+    use micrograd::train::{ConfigError, MAX_PARAMETERS, MAX_STEPS};
+    let ok = TrainConfig::default();
+    assert_eq!(ok.validate(), Ok(()));
+    let with = |f: &dyn Fn(&mut TrainConfig)| {
+        let mut c = ok.clone();
+        f(&mut c);
+        c.validate().unwrap_err()
+    };
+    let cases: Vec<(ConfigError, &str)> = vec![
+        (
+            with(&|c| c.activation = Activation::Linear),
+            "hidden layers need a non-linearity (relu, tanh, sigmoid), not linear",
+        ),
+        (
+            with(&|c| c.lr = -1.0),
+            "the learning rate must be a positive number, not -1",
+        ),
+        (
+            with(&|c| c.lr = f64::NAN),
+            "the learning rate must be a positive number, not NaN",
+        ),
+        (
+            with(&|c| c.l2 = -1e-9),
+            "the L2 strength must be a number >= 0, not -1e-9",
+        ),
+        (
+            with(&|c| c.steps = 0),
+            "the number of steps must be at least 1",
+        ),
+        (
+            with(&|c| c.steps = MAX_STEPS + 1),
+            "the number of steps must be at most 10,000,000, not 10000001",
+        ),
+        (
+            with(&|c| c.batch_size = Some(0)),
+            "the batch size must be at least 1",
+        ),
+        (
+            with(&|c| c.hidden = vec![16, 0]),
+            "hidden layer 2 has size 0 (every layer needs at least 1 neuron)",
+        ),
+        (
+            with(&|c| c.hidden = vec![100_000, 100_000]),
+            "the network would have at least 10000300000 parameters (the limit is 10,000,000)",
+        ),
+        (
+            with(&|c| c.hidden = vec![usize::MAX / 2, 3]),
+            "the network would have more parameters than fit in a number (the limit is 10,000,000)",
+        ),
+    ];
+    for (e, message) in &cases {
+        assert_eq!(e.to_string(), *message);
+        assert!(!message.contains("--"), "no flag names: {message}");
+    }
+    assert_eq!(
+        cases[4].0,
+        ConfigError::Steps {
+            steps: 0,
+            allowed: 1..=MAX_STEPS
+        }
+    );
+    assert_eq!(cases[6].0, ConfigError::BatchSize { batch_size: 0 });
+    assert_eq!(cases[7].0, ConfigError::HiddenSize { layer: 2 });
+    assert_eq!(
+        cases[8].0,
+        ConfigError::Parameters {
+            count: Some(10_000_300_000),
+            at_least: true,
+            max: MAX_PARAMETERS
+        }
+    );
+    // The first failure, in the documented order: the activation before the steps.
+    let e = TrainConfig {
+        activation: Activation::Linear,
+        steps: 0,
+        ..TrainConfig::default()
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(e, ConfigError::LinearHidden);
+    // train() validates too, before any step.
+    let cfg = TrainConfig {
+        activation: Activation::Linear,
+        ..TrainConfig::default()
+    };
+    let e = train(&data::demo_moons(), &cfg, |_| panic!("no step"))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, TrainError::Config(ConfigError::LinearHidden)),
+        "{e}"
+    );
+    assert!(e.is_usage());
+}
+
+#[test]
+fn architecture_counts_the_whole_network_and_checks_the_data() {
+    use micrograd::train::ConfigError;
+    // The hidden layers alone are within the limit; with the 200 outputs of ce on 200
+    // classes: 3*3100 + 3101*3100 + 3101*200 = 10,242,600 parameters.
+    let blobs = data::blobs(200, 200, 1.0, 0);
+    let cfg = TrainConfig {
+        hidden: vec![3100, 3100],
+        loss: LossKind::Ce,
+        ..TrainConfig::default()
+    };
+    assert_eq!(cfg.validate(), Ok(()));
+    let e = cfg.architecture(&blobs).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TrainError::Config(ConfigError::Parameters {
+                count: Some(10_242_600),
+                at_least: false,
+                ..
+            })
+        ),
+        "{e}"
+    );
+    // Feature names that repeat (a data set made by hand): refused, as a file's would be.
+    let mut d = data::demo_moons();
+    d.feature_names = vec!["a".into(), "a".into()];
+    let e = TrainConfig::default().architecture(&d).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the feature name \"a\" is used more than once (features 1 and 2): features are \
+         matched to columns by name, so their names must differ"
+    );
+    // No features.
+    let none = Dataset::new(
+        vec![vec![], vec![]],
+        vec![0, 1],
+        vec!["p".into(), "q".into()],
+    );
+    let e = TrainConfig::default().architecture(&none).unwrap_err();
+    assert!(
+        matches!(e, TrainError::Data(data::DataError::NoFeatures)),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_step_graph_over_the_budget_is_refused_before_training() {
+    use micrograd::data::Generator;
+    use micrograd::train::{ConfigError, MAX_STEP_BYTES};
+    // F2 of issue #12: both aborted with `memory allocation of N bytes failed`.
+    let blobs = Generator::Blobs
+        .generate(Some(5000), None, Some(5000), 1337)
+        .unwrap();
+    let cfg = TrainConfig {
+        hidden: vec![4],
+        loss: LossKind::Ce,
+        steps: 1,
+        ..TrainConfig::default()
+    };
+    let e = train(&blobs, &cfg, |_| panic!("no step")).err().unwrap();
+    let TrainError::Config(ConfigError::StepGraph {
+        examples,
+        size,
+        budget,
+        max_examples,
+    }) = e
+    else {
+        panic!("{e}")
+    };
+    // 5000 x (2 inputs + 8 hidden + 5000 outputs + 2 x 5000 + 4 of ce) + 2 + 3
+    assert_eq!(
+        (examples, size.nodes, budget),
+        (5000, 75_070_005, MAX_STEP_BYTES)
+    );
+    assert!(size.bytes > 2 * MAX_STEP_BYTES, "{size:?}");
+    assert!(max_examples > 1000 && max_examples < 5000, "{max_examples}");
+    let e = train(&blobs, &cfg, |_| {}).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "a training step on 5,000 examples would build a graph of about 75,070,005 nodes \
+             ({}), more than the budget of 1 GB; use at most {} examples per step, or a \
+             smaller network",
+            micrograd::train::byte_size(size.bytes),
+            micrograd::train::group_digits(max_examples)
+        )
+    );
+    // With at most that many examples a step, it trains (one step, then the final
+    // evaluation of all 5000 in chunks that keep to the budget).
+    let batched = TrainConfig {
+        batch_size: Some(max_examples),
+        ..cfg.clone()
+    };
+    let spec = batched.architecture(&blobs).unwrap();
+    assert!(batched.step_graph(&spec, max_examples).bytes <= MAX_STEP_BYTES);
+    let moons = Generator::Moons
+        .generate(Some(1_000_000), None, None, 1337)
+        .unwrap();
+    let cfg = TrainConfig {
+        hidden: vec![64, 64],
+        steps: 1,
+        ..TrainConfig::default()
+    };
+    let e = cfg.architecture(&moons).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TrainError::Config(ConfigError::StepGraph {
+                examples: 1_000_000,
+                size: micrograd::train::GraphSize {
+                    nodes: 262_000_005,
+                    ..
+                },
+                ..
+            })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn library_messages_name_no_flags() {
+    let e = TrainError::Diverged {
+        step: 4,
+        loss: f64::INFINITY,
+        lr: 973000.0,
+    };
+    assert_eq!(
+        e.to_string(),
+        "the loss became inf at step 4 (learning rate 973000); training stopped"
+    );
+    let e = "hinge".parse::<LossKind>().unwrap_err();
+    assert_eq!(e.kind, micrograd::nn::NameKind::Loss);
+    assert_eq!(
+        e.to_string(),
+        "unknown loss `hinge` (expected one of: svm, mse, bce, ce)"
+    );
+    for loss in LossKind::ALL {
+        assert_eq!(loss.name().to_uppercase().parse::<LossKind>(), Ok(loss));
+    }
+}

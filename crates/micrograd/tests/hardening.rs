@@ -26,7 +26,7 @@ fn csv_messages_escape_names_and_fields() {
     let e = parse_csv("a\x1b[31m,b,y\n1,2,p\n", Some("z")).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "--label-column \"z\": no such column in the header (columns: a\\u{1b}[31m, b, y)"
+        "no column named \"z\" in the header to take the labels from (columns: a\\u{1b}[31m, b, y)"
     );
     let e = parse_csv("a,b\x07,y\n1,\x1b[2J,p\n", None).unwrap_err();
     assert_eq!(

@@ -128,9 +128,17 @@ fn spec_and_activations() {
     }
     assert_eq!("ReLU".parse::<Activation>(), Ok(Activation::Relu));
     let err = "gelu".parse::<Activation>().unwrap_err();
-    assert!(
-        err.contains("gelu") && err.contains("relu, tanh, sigmoid, linear"),
-        "{err}"
+    assert_eq!(
+        err,
+        micrograd::nn::UnknownName {
+            kind: micrograd::nn::NameKind::Activation,
+            given: "gelu".into(),
+            expected: vec!["relu", "tanh", "sigmoid", "linear"],
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "unknown activation `gelu` (expected one of: relu, tanh, sigmoid, linear)"
     );
     assert!(MlpSpec::new(0, &[1], Activation::Relu).validate().is_err());
     assert!(MlpSpec::new(2, &[], Activation::Relu).validate().is_err());
@@ -466,12 +474,22 @@ fn optimizer_kinds_parse_and_build() {
     ] {
         assert_eq!(name.parse::<OptimizerKind>(), Ok(kind));
     }
-    assert!(
-        "rmsprop"
-            .parse::<OptimizerKind>()
-            .unwrap_err()
-            .contains("sgd, momentum, adam")
+    let err = "rmsprop".parse::<OptimizerKind>().unwrap_err();
+    assert_eq!(
+        (err.kind, err.given.as_str(), err.expected),
+        (
+            micrograd::nn::NameKind::Optimizer,
+            "rmsprop",
+            vec!["sgd", "momentum", "adam"]
+        )
     );
+    assert_eq!(
+        "rmsprop".parse::<OptimizerKind>().unwrap_err().to_string(),
+        "unknown optimizer `rmsprop` (expected one of: sgd, momentum, adam)"
+    );
+    for kind in OptimizerKind::ALL {
+        assert_eq!(kind.name().parse::<OptimizerKind>(), Ok(kind));
+    }
     let ps = run(OptimizerKind::Sgd.build().as_mut(), 0.1, 1);
     assert_close!(ps[0], 0.8);
 }
@@ -504,10 +522,12 @@ fn schedule_values() {
     for s in [Schedule::Constant, Schedule::Linear, Schedule::Cosine] {
         assert_eq!(s.to_string().parse::<Schedule>(), Ok(s));
     }
-    assert!(
-        "step"
-            .parse::<Schedule>()
-            .unwrap_err()
-            .contains("constant, linear, cosine")
+    let err = "step".parse::<Schedule>().unwrap_err();
+    assert_eq!(err.kind, micrograd::nn::NameKind::Schedule);
+    assert_eq!(
+        err.to_string(),
+        "unknown schedule `step` (expected one of: constant, linear, cosine)"
     );
+    assert_eq!(Schedule::ALL.len(), 3);
+    assert_eq!("COSINE".parse::<Schedule>(), Ok(Schedule::Cosine));
 }

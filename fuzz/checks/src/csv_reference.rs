@@ -45,6 +45,15 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
         .filter(|&j| j != label_at)
         .map(|j| table.name(j, if j < label_at { j } else { j - 1 }))
         .collect();
+    if let Some(h) = &table.header {
+        // Repeated names are an error (F1 of issue #12, as the library has it).
+        let mut names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
+        names.insert(label_at, &h[label_at]);
+        if let Some(name) = names.iter().enumerate().find_map(|(i, n)| names[..i].contains(n).then_some(*n)) {
+            let columns = names.iter().enumerate().filter(|(_, m)| **m == name).map(|(i, _)| i + 1).collect();
+            return Err(DataError::DuplicateColumn { name: name.to_string(), columns });
+        }
+    }
     let rows = table.data_rows()?;
     let mut features = Vec::new(); // grows with the rows read: no capacity from the input
     let mut labels = Vec::new();

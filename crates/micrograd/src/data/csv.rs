@@ -14,7 +14,7 @@
 //! and each label is kept once per distinct text (a row holds its index). So the memory of a
 //! data set is that of its numbers: a row of `k` features costs `8 k` bytes and its vector.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 use std::path::Path;
 
@@ -49,8 +49,17 @@ fn io_error(path: &Path, e: &std::io::Error) -> DataError {
 /// Errors: [`DataError::Io`], [`DataError::NotUtf8`] (which wins over any other error, as
 /// for a file read whole: the whole file is checked), else as [`parse_csv`].
 pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
+    load_labelled(path, label_column, true)
+}
+
+/// [`load_csv`]; with `unique_names` false, as [`parse_labelled`].
+pub(crate) fn load_labelled(
+    path: &Path,
+    label_column: Option<&str>,
+    unique_names: bool,
+) -> Result<Dataset, DataError> {
     let mut records = Records::open(path)?;
-    let result = read_dataset(&mut records, label_column);
+    let result = read_dataset(&mut records, label_column, unique_names);
     records.finish(result)
 }
 
@@ -89,13 +98,17 @@ pub fn csv_file_header(path: &Path) -> Result<Option<(Option<Vec<String>>, usize
 /// by value (`-1` is class 0, `1` class 1); otherwise each distinct text is a class, numbered
 /// alphabetically.
 ///
+/// The names of the header (the features' and the label's) must differ, since a model
+/// trained on the data matches a file's columns to its features by name:
+/// [`DataError::DuplicateColumn`] names the repeated name and its columns.
+///
 /// Errors name the line (and column) at fault: [`DataError::Empty`], [`DataError::NoRows`],
 /// [`DataError::Ragged`], [`DataError::TooFewColumns`], [`DataError::NotNumeric`],
 /// [`DataError::EmptyLabel`], [`DataError::UnknownLabelColumn`],
-/// [`DataError::LabelColumnNeedsHeader`].
+/// [`DataError::LabelColumnNeedsHeader`], [`DataError::DuplicateColumn`].
 ///
 /// ```
-/// use micrograd::data::parse_csv;
+/// use micrograd::data::{DataError, parse_csv};
 ///
 /// let d = parse_csv("a,b,label\n1,2,yes\n3,4,no\n", None).unwrap();
 /// assert_eq!(d.features, [[1.0, 2.0], [3.0, 4.0]]);
@@ -107,9 +120,39 @@ pub fn csv_file_header(path: &Path) -> Result<Option<(Option<Vec<String>>, usize
 ///
 /// let e = parse_csv("a,b,label\n1,2,yes\n3,x,no\n", None).unwrap_err();
 /// assert_eq!(e.to_string(), "line 3, column 2 (\"b\"): \"x\" is not a number (features must be numeric)");
+///
+/// let e = parse_csv("a,a,y\n1,2,yes\n", None).unwrap_err();
+/// assert_eq!(e, DataError::DuplicateColumn { name: "a".into(), columns: vec![1, 2] });
 /// ```
 pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, DataError> {
-    read_dataset(&mut Records::new(text.as_bytes(), None), label_column)
+    parse_labelled(text, label_column, true)
+}
+
+/// [`parse_csv`]; with `unique_names` false, a header that repeats names is not an error
+/// (for a caller that matches columns by position, or checks the names it uses itself).
+pub(crate) fn parse_labelled(
+    text: &str,
+    label_column: Option<&str>,
+    unique_names: bool,
+) -> Result<Dataset, DataError> {
+    read_dataset(
+        &mut Records::new(text.as_bytes(), None),
+        label_column,
+        unique_names,
+    )
+}
+
+/// The first name of `names` that occurs more than once, and its positions (counting from 1).
+pub(crate) fn first_repeat<S: AsRef<str>>(names: &[S]) -> Option<(String, Vec<usize>)> {
+    let mut seen = BTreeSet::new();
+    let name = names.iter().map(AsRef::as_ref).find(|&n| !seen.insert(n))?;
+    let at = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.as_ref() == name)
+        .map(|(i, _)| i + 1)
+        .collect();
+    Some((name.to_string(), at))
 }
 
 /// Parses CSV text without labels: every column is a numeric feature (for predicting).
@@ -148,6 +191,7 @@ pub fn csv_header(text: &str) -> Option<Vec<String>> {
 fn read_dataset<R: BufRead>(
     r: &mut Records<'_, R>,
     label_column: Option<&str>,
+    unique_names: bool,
 ) -> Result<Dataset, DataError> {
     if !r.next()? {
         return Err(DataError::Empty);
@@ -177,6 +221,14 @@ fn read_dataset<R: BufRead>(
         .filter(|&j| j != label_at)
         .map(|j| column_name(&header, j, if j < label_at { j } else { j - 1 }))
         .collect();
+    if unique_names && let Some(h) = &header {
+        // Each column's name as the data set keeps it, in file order.
+        let mut names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
+        names.insert(label_at, &h[label_at]);
+        if let Some((name, columns)) = first_repeat(&names) {
+            return Err(DataError::DuplicateColumn { name, columns });
+        }
+    }
     // Rows grow with what is read: no capacity from the input.
     let mut features = Vec::new();
     let mut classes = Vec::new(); // the distinct label's index until the end
@@ -629,7 +681,7 @@ mod tests {
         );
         assert_eq!(
             parse_csv("a,b\n1,2\n", Some("y")).unwrap_err().to_string(),
-            "--label-column \"y\": no such column in the header (columns: a, b)"
+            "no column named \"y\" in the header to take the labels from (columns: a, b)"
         );
     }
 }

@@ -1,13 +1,18 @@
 //! Errors from reading or checking data.
 
 use std::fmt::{self, Write as _};
+use std::ops::RangeInclusive;
 
+use super::Generator;
 use crate::text::Escaped;
+use crate::train::{group_digits, short_number};
 
-/// What is wrong with a data file or a data set; the message names the line and column.
+/// What is wrong with a data file, a data set or a generator's parameters; the message names
+/// the line and column, or the parameter, and says what is allowed. Messages speak of the
+/// data, not of a command line's flags (the command line adds those).
 ///
 /// Lines and columns count from 1, as an editor shows them; the header, if any, is line 1.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DataError {
     /// The file could not be read.
     Io {
@@ -57,14 +62,14 @@ pub enum DataError {
         /// The label's column.
         column: usize,
     },
-    /// `--label-column NAME` names no column of the header.
+    /// The label column asked for names no column of the header.
     UnknownLabelColumn {
         /// The requested name.
         name: String,
         /// The header's names.
         available: Vec<String>,
     },
-    /// `--label-column NAME` was given but the file has no header row.
+    /// A label column was asked for by name, but the file has no header row.
     LabelColumnNeedsHeader {
         /// The requested name.
         name: String,
@@ -83,6 +88,86 @@ pub enum DataError {
         /// Features the data has.
         found: usize,
     },
+    /// The data has no feature columns (a network needs at least one input).
+    NoFeatures,
+    /// The header names a column more than once, where columns are matched by name (a
+    /// data set's features and label, or the columns a model's features are looked up in).
+    DuplicateColumn {
+        /// The repeated name.
+        name: String,
+        /// The columns that have it (counting from 1), at least two.
+        columns: Vec<usize>,
+    },
+    /// Feature names repeat (a data set's, or a model's that is matched to a file by name).
+    DuplicateFeatureName {
+        /// The repeated name.
+        name: String,
+        /// The features that have it (counting from 1), at least two.
+        features: Vec<usize>,
+    },
+    /// Columns are matched to a model's features by name, and some are not in the header.
+    MissingFeatures {
+        /// The model's feature names that the header lacks (or that are the label column).
+        missing: Vec<String>,
+        /// The header's names.
+        header: Vec<String>,
+    },
+    /// Columns are matched to a model's features by name, and more than one column is
+    /// left over, so which one holds the labels is not known (name it).
+    ExtraColumns {
+        /// The names of the columns that are not the model's features.
+        columns: Vec<String>,
+    },
+    /// A generator was asked for a number of examples outside what it makes.
+    SampleCount {
+        /// The generator.
+        generator: Generator,
+        /// The number of examples asked for.
+        samples: usize,
+        /// The numbers allowed ([`MIN_SAMPLES`](super::MIN_SAMPLES) to
+        /// [`MAX_SAMPLES`](super::MAX_SAMPLES)).
+        allowed: RangeInclusive<usize>,
+    },
+    /// A generator's noise is negative or not a number.
+    Noise {
+        /// The generator.
+        generator: Generator,
+        /// The noise given.
+        noise: f64,
+    },
+    /// A number of classes was given to a generator whose classes are fixed (moons,
+    /// circles).
+    FixedClasses {
+        /// The generator.
+        generator: Generator,
+        /// The number of classes given.
+        classes: usize,
+        /// The generator's number of classes.
+        fixed: usize,
+    },
+    /// A generator was asked for a number of classes outside what it can make: fewer than
+    /// [`MIN_CLASSES`](super::MIN_CLASSES), or more than the examples.
+    ClassCount {
+        /// The generator.
+        generator: Generator,
+        /// The number of classes asked for.
+        classes: usize,
+        /// The numbers allowed: from [`MIN_CLASSES`](super::MIN_CLASSES) to the number of
+        /// examples.
+        allowed: RangeInclusive<usize>,
+    },
+}
+
+/// `1`, `1 and 2`, `1, 2 and 3`.
+fn and_list(items: &[usize]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(usize::to_string).collect();
+            format!("{} and {last}", init.join(", "))
+        }
+    }
 }
 
 impl fmt::Display for DataError {
@@ -126,12 +211,13 @@ impl fmt::Display for DataError {
             }
             DataError::UnknownLabelColumn { name, available } => write!(
                 f,
-                "--label-column {name:?}: no such column in the header (columns: {})",
+                "no column named {name:?} in the header to take the labels from (columns: {})",
                 available.join(", ")
             ),
             DataError::LabelColumnNeedsHeader { name } => write!(
                 f,
-                "--label-column {name:?}: the file has no header row to find it in"
+                "the labels were asked for from the column named {name:?}, but the file has \
+                 no header row to find it in"
             ),
             DataError::Classes { found, needed } => {
                 let names: Vec<String> = found.iter().map(|n| format!("{n:?}")).collect();
@@ -147,6 +233,87 @@ impl fmt::Display for DataError {
                 f,
                 "the data has {found} feature column(s), but the model takes {expected}"
             ),
+            DataError::NoFeatures => write!(f, "the data has no feature columns"),
+            DataError::DuplicateColumn { name, columns } => write!(
+                f,
+                "the header names {name:?} more than once (columns {}): columns are matched \
+                 by name, so their names must differ",
+                and_list(columns)
+            ),
+            DataError::DuplicateFeatureName { name, features } => write!(
+                f,
+                "the feature name {name:?} is used more than once (features {}): features \
+                 are matched to columns by name, so their names must differ",
+                and_list(features)
+            ),
+            DataError::MissingFeatures { missing, header } => write!(
+                f,
+                "the model's feature column(s) {} are not in the header ({}); columns are \
+                 matched by name",
+                missing.join(", "),
+                header.join(", ")
+            ),
+            DataError::ExtraColumns { columns } => write!(
+                f,
+                "the columns {} are not the model's features, and only one can hold the \
+                 labels: name the label column",
+                columns.join(", ")
+            ),
+            DataError::SampleCount {
+                generator,
+                samples,
+                allowed,
+            } => write!(
+                f,
+                "{generator}: cannot generate {samples} example{} (from {} to {} are allowed)",
+                if *samples == 1 { "" } else { "s" },
+                group_digits(*allowed.start()),
+                group_digits(*allowed.end())
+            ),
+            DataError::Noise { generator, noise } => write!(
+                f,
+                "{generator}: the noise must be a number >= 0, not {}",
+                short_number(*noise)
+            ),
+            DataError::FixedClasses {
+                generator,
+                classes,
+                fixed,
+            } => {
+                let settable: Vec<&str> = Generator::ALL
+                    .iter()
+                    .filter(|g| g.has_classes())
+                    .map(|g| g.name())
+                    .collect();
+                write!(
+                    f,
+                    "{generator}: cannot generate {classes} classes ({generator} always has \
+                     {fixed}; the number of classes can be chosen for {} only)",
+                    settable.join(" and ")
+                )
+            }
+            DataError::ClassCount {
+                generator,
+                classes,
+                allowed,
+            } => {
+                if classes < allowed.start() {
+                    write!(
+                        f,
+                        "{generator}: cannot generate {classes} class{} (at least {} are \
+                         needed)",
+                        if *classes == 1 { "" } else { "es" },
+                        allowed.start()
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{generator}: cannot generate {classes} classes from {} examples \
+                         (each class needs at least one example)",
+                        allowed.end()
+                    )
+                }
+            }
         }
     }
 }

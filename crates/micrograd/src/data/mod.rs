@@ -1,5 +1,5 @@
 //! Data sets for classification: seeded generators ([`moons`], [`circles`], [`blobs`],
-//! [`spiral`]), CSV loading ([`load_csv`], [`parse_csv`]), the embedded demo data
+//! [`spiral`]; by name, with their defaults and checked parameters, [`Generator`]), CSV loading ([`load_csv`], [`parse_csv`]), the embedded demo data
 //! ([`demo_moons`]) and shuffled mini-batches ([`Batches`]).
 //!
 //! A [`Dataset`] holds rows of numeric features and a class id per row; the class ids index
@@ -20,14 +20,17 @@ mod batch;
 mod csv;
 mod error;
 mod generate;
+mod generator;
 mod rng;
 
 pub use batch::Batches;
 pub use csv::{
     csv_file_header, csv_header, load_csv, load_features, parse_csv, parse_features, read_csv_text,
 };
+pub(crate) use csv::{first_repeat, load_labelled, parse_labelled};
 pub use error::DataError;
 pub use generate::{blobs, circles, moons, spiral};
+pub use generator::{Generator, MAX_SAMPLES, MIN_CLASSES, MIN_SAMPLES};
 pub use rng::SeededRng;
 pub(crate) use rng::unit_from_bits;
 

@@ -6,6 +6,7 @@
 //! - [`optim`]: SGD, SGD with momentum, Adam, and learning-rate [`Schedule`](optim::Schedule)s.
 //! - [`model`]: saving and loading models (JSON), and exporting weights for PyTorch
 //!   (safetensors).
+//! - [`UnknownName`]: the error of every `FromStr` of a named choice (`"gelu".parse::<Activation>()`).
 //!
 //! micrograd's moons demo, one step:
 //!
@@ -28,8 +29,11 @@ pub mod loss;
 pub mod mlp;
 pub mod model;
 pub mod module;
+mod name;
 pub mod optim;
 
 pub use mlp::{LayerSpec, MLP, MlpSpec};
 pub use model::ModelError;
 pub use module::{Activation, Layer, Module, Neuron};
+pub(crate) use name::parse_name;
+pub use name::{NameKind, UnknownName};

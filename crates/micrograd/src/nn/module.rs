@@ -6,6 +6,7 @@ use std::str::FromStr;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
+use super::name::{NameKind, UnknownName, parse_name};
 use crate::engine::{NeuronParts, Op, OpCode, SpanNeuron, Value};
 
 /// Something with trainable parameters, as micrograd's `Module`.
@@ -114,17 +115,11 @@ impl fmt::Display for Activation {
 }
 
 impl FromStr for Activation {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Parses `relu`, `tanh`, `sigmoid` or `linear` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        Activation::ALL
-            .into_iter()
-            .find(|a| a.name() == lower)
-            .ok_or_else(|| {
-                format!("unknown activation `{s}` (expected one of: relu, tanh, sigmoid, linear)")
-            })
+        parse_name(s, NameKind::Activation, &Activation::ALL, Activation::name)
     }
 }
 

@@ -5,6 +5,7 @@ use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
 
+use super::name::{NameKind, UnknownName, parse_name};
 use crate::engine::Value;
 
 /// Updates parameters from their gradients.
@@ -161,6 +162,13 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
+    /// Every optimizer, in declaration order.
+    pub const ALL: [OptimizerKind; 3] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Adam,
+    ];
+
     /// A fresh optimizer of this kind, with default constants.
     pub fn build(self) -> Box<dyn Optimizer> {
         match self {
@@ -187,18 +195,16 @@ impl fmt::Display for OptimizerKind {
 }
 
 impl FromStr for OptimizerKind {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Parses `sgd`, `momentum` or `adam` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "sgd" => Ok(OptimizerKind::Sgd),
-            "momentum" => Ok(OptimizerKind::Momentum),
-            "adam" => Ok(OptimizerKind::Adam),
-            _ => Err(format!(
-                "unknown optimizer `{s}` (expected one of: sgd, momentum, adam)"
-            )),
-        }
+        parse_name(
+            s,
+            NameKind::Optimizer,
+            &OptimizerKind::ALL,
+            OptimizerKind::name,
+        )
     }
 }
 
@@ -222,6 +228,9 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Every schedule, in declaration order.
+    pub const ALL: [Schedule; 3] = [Schedule::Constant, Schedule::Linear, Schedule::Cosine];
+
     /// The learning rate at step `k` of `steps` (`steps = 0` is treated as 1).
     ///
     /// Pre: `k < steps` for the documented ranges (`Linear` keeps falling past `steps` and
@@ -253,17 +262,10 @@ impl fmt::Display for Schedule {
 }
 
 impl FromStr for Schedule {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Parses `constant`, `linear` or `cosine` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "constant" => Ok(Schedule::Constant),
-            "linear" => Ok(Schedule::Linear),
-            "cosine" => Ok(Schedule::Cosine),
-            _ => Err(format!(
-                "unknown schedule `{s}` (expected one of: constant, linear, cosine)"
-            )),
-        }
+        parse_name(s, NameKind::Schedule, &Schedule::ALL, Schedule::name)
     }
 }

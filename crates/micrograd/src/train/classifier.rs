@@ -1,7 +1,7 @@
 //! [`Classifier`]: a trained network with its loss, class names and feature names.
 
 use super::LossKind;
-use crate::data::{DataError, Dataset};
+use crate::data::{DataError, Dataset, csv_header, first_repeat, parse_features, parse_labelled};
 use crate::nn::MLP;
 
 #[cfg(feature = "serde")]
@@ -69,6 +69,163 @@ impl Classifier {
             })
     }
 
+    /// Whether the feature names are real ones, not the defaults `x0`, `x1`, ... (which a
+    /// file's columns are matched to by position).
+    fn has_feature_names(&self) -> bool {
+        !self
+            .feature_names
+            .iter()
+            .enumerate()
+            .all(|(i, n)| *n == format!("x{i}"))
+    }
+
+    /// Reads CSV text to predict: the rows, features in the model's order, with their labels
+    /// if the text has them. `label_column` names the column of the labels (the text must
+    /// then have a header).
+    ///
+    /// If the text has a header and the model has feature names (not the defaults `x0`,
+    /// `x1`, ...), the columns are matched by name, in any order: each of the model's
+    /// features must be a column, and the one column left over (or `label_column`) holds
+    /// the labels (none left over: no labels). The names matched must be unambiguous: the
+    /// model's feature names must differ ([`DataError::DuplicateFeatureName`]), and the
+    /// header must name each of them, and the label column, once
+    /// ([`DataError::DuplicateColumn`]); other repeated names are not used and do not matter.
+    /// Otherwise the columns are taken by position: labelled if the text has one column more
+    /// than the model's inputs (or a `label_column`), unlabelled if it has exactly the
+    /// model's inputs.
+    ///
+    /// Errors: those of [`crate::data::parse_csv`] and [`crate::data::parse_features`], and
+    /// [`DataError::MissingFeatures`], [`DataError::ExtraColumns`] (more than one column
+    /// left over), [`DataError::FeatureCount`], [`DataError::DuplicateFeatureName`],
+    /// [`DataError::DuplicateColumn`].
+    ///
+    /// ```
+    /// use micrograd::{data, nn::MLP, train::{Classifier, LossKind}};
+    ///
+    /// let c = Classifier {
+    ///     model: MLP::new(2, &[4, 1]),
+    ///     loss: LossKind::Svm,
+    ///     class_names: vec!["no".into(), "yes".into()],
+    ///     feature_names: vec!["a".into(), "b".into()],
+    /// };
+    /// let rows = c.parse_csv("b,y,a\n2,yes,1\n4,no,3\n", None).unwrap();
+    /// assert_eq!(rows.features(), [[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(rows.labelled().unwrap().class_names, ["no", "yes"]);
+    ///
+    /// let e = c.parse_csv("a,b,a\n1,2,3\n", None).unwrap_err();
+    /// assert_eq!(e, data::DataError::DuplicateColumn { name: "a".into(), columns: vec![1, 3] });
+    /// ```
+    pub fn parse_csv(&self, text: &str, label_column: Option<&str>) -> Result<CsvRows, DataError> {
+        let wanted = &self.feature_names;
+        if let Some(header) = csv_header(text).filter(|_| self.has_feature_names()) {
+            return self.match_by_name(text, &header, label_column);
+        }
+        let nin = self.model.nin();
+        let labelled = parse_labelled(text, label_column, false);
+        if label_column.is_none()
+            && !matches!(&labelled, Ok(d) if d.n_features() == nin)
+            && let Ok((features, feature_names)) = parse_features(text)
+            && feature_names.len() == nin
+        {
+            return Ok(CsvRows::Unlabelled {
+                features,
+                feature_names,
+            });
+        }
+        let d = labelled?;
+        self.check_features(&d)?;
+        debug_assert!(wanted.len() == d.n_features());
+        Ok(CsvRows::Labelled(d))
+    }
+
+    /// [`Classifier::parse_csv`] for a text with a header, matched to the model's feature
+    /// names.
+    fn match_by_name(
+        &self,
+        text: &str,
+        header: &[String],
+        label_column: Option<&str>,
+    ) -> Result<CsvRows, DataError> {
+        let wanted = &self.feature_names;
+        if let Some((name, features)) = first_repeat(wanted) {
+            return Err(DataError::DuplicateFeatureName { name, features });
+        }
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|n| !header.contains(n) || label_column == Some(n.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(DataError::MissingFeatures {
+                missing,
+                header: header.to_vec(),
+            });
+        }
+        // Where a name is in the header: exactly once, or it is ambiguous.
+        let once = |name: &str| -> Result<(), DataError> {
+            let columns: Vec<usize> = header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| *h == name)
+                .map(|(j, _)| j + 1)
+                .collect();
+            if columns.len() > 1 {
+                return Err(DataError::DuplicateColumn {
+                    name: name.to_string(),
+                    columns,
+                });
+            }
+            Ok(())
+        };
+        for w in wanted {
+            once(w)?;
+        }
+        let label = match label_column {
+            Some(l) => Some(l.to_string()),
+            None => {
+                let mut extra: Vec<String> = Vec::new();
+                for h in header {
+                    if !wanted.contains(h) && !extra.contains(h) {
+                        extra.push(h.clone());
+                    }
+                }
+                match extra.len() {
+                    0 => None,
+                    1 => extra.pop(),
+                    _ => return Err(DataError::ExtraColumns { columns: extra }),
+                }
+            }
+        };
+        if let Some(l) = &label {
+            once(l)?;
+        }
+        // The position of each of the model's features among the text's feature columns.
+        let reorder = |rows: Vec<Vec<f64>>, names: &[String]| -> Vec<Vec<f64>> {
+            let at: Vec<usize> = wanted
+                .iter()
+                .map(|w| names.iter().position(|n| n == w).expect("checked above"))
+                .collect();
+            rows.iter()
+                .map(|r| at.iter().map(|&j| r[j]).collect())
+                .collect()
+        };
+        match label {
+            None => {
+                let (rows, names) = parse_features(text)?;
+                Ok(CsvRows::Unlabelled {
+                    features: reorder(rows, &names),
+                    feature_names: wanted.clone(),
+                })
+            }
+            Some(label) => {
+                let mut d = parse_labelled(text, Some(&label), false)?;
+                d.features = reorder(std::mem::take(&mut d.features), &d.feature_names);
+                d.feature_names = wanted.clone();
+                Ok(CsvRows::Labelled(d))
+            }
+        }
+    }
+
     /// Checks that `data` has as many features as the model takes.
     pub fn check_features(&self, data: &Dataset) -> Result<(), DataError> {
         if data.n_features() != self.model.nin() {
@@ -78,5 +235,56 @@ impl Classifier {
             });
         }
         Ok(())
+    }
+}
+
+/// The rows of a CSV text to predict, as [`Classifier::parse_csv`] reads them: features in
+/// the model's order, with or without labels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CsvRows {
+    /// The text has labels: the rows as a data set, its features in the model's order.
+    Labelled(Dataset),
+    /// The text has no labels.
+    Unlabelled {
+        /// One row of features per example, in the model's order.
+        features: Vec<Vec<f64>>,
+        /// Their names, in the model's order.
+        feature_names: Vec<String>,
+    },
+}
+
+impl CsvRows {
+    /// The features of each row, in the model's order.
+    pub fn features(&self) -> &[Vec<f64>] {
+        match self {
+            CsvRows::Labelled(d) => &d.features,
+            CsvRows::Unlabelled { features, .. } => features,
+        }
+    }
+
+    /// The features' names, in the model's order.
+    pub fn feature_names(&self) -> &[String] {
+        match self {
+            CsvRows::Labelled(d) => &d.feature_names,
+            CsvRows::Unlabelled { feature_names, .. } => feature_names,
+        }
+    }
+
+    /// The rows with their labels, if the text has labels.
+    pub fn labelled(&self) -> Option<&Dataset> {
+        match self {
+            CsvRows::Labelled(d) => Some(d),
+            CsvRows::Unlabelled { .. } => None,
+        }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.features().len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.features().is_empty()
     }
 }

@@ -21,12 +21,13 @@ use std::time::Instant;
 
 use crate::data::{Batches, DataError, Dataset, TargetEncoding};
 use crate::engine::{Tape, Value};
-use crate::nn::optim::{OptimizerKind, Schedule};
-use crate::nn::{Activation, MLP, MlpSpec, Module, loss};
+use crate::nn::{MLP, Module, NameKind, UnknownName, loss, parse_name};
 
 mod classifier;
+mod config;
 
-pub use classifier::Classifier;
+pub use classifier::{Classifier, CsvRows};
+pub use config::{ConfigError, GraphSize, MAX_PARAMETERS, MAX_STEP_BYTES, MAX_STEPS, TrainConfig};
 
 /// The loss to train with; it also fixes the output layer and how outputs become classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,15 +83,11 @@ impl fmt::Display for LossKind {
 }
 
 impl FromStr for LossKind {
-    type Err = String;
+    type Err = UnknownName;
 
     /// Parses `svm`, `mse`, `bce` or `ce` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        LossKind::ALL
-            .into_iter()
-            .find(|l| l.name() == lower)
-            .ok_or_else(|| format!("unknown loss `{s}` (expected one of: svm, mse, bce, ce)"))
+        parse_name(s, NameKind::Loss, &LossKind::ALL, LossKind::name)
     }
 }
 
@@ -114,6 +111,46 @@ pub fn short_number(x: f64) -> String {
     }
 }
 
+/// A count for a message, its digits grouped by threes: `10,000,000`.
+///
+/// ```
+/// use micrograd::train::group_digits;
+/// assert_eq!(group_digits(10_000_000), "10,000,000");
+/// assert_eq!(group_digits(999), "999");
+/// assert_eq!(group_digits(1234), "1,234");
+/// ```
+pub fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A number of bytes for a message, short and decimal: `950 kB`, `120 MB`, `2.5 GB`.
+///
+/// ```
+/// use micrograd::train::byte_size;
+/// assert_eq!(byte_size(1_000_000_000), "1 GB");
+/// assert_eq!(byte_size(2_468_000_000), "2.5 GB");
+/// assert_eq!(byte_size(123_456_789), "123 MB");
+/// assert_eq!(byte_size(1_500), "2 kB");
+/// ```
+pub fn byte_size(n: usize) -> String {
+    let x = n as f64;
+    if x >= 1e9 {
+        format!("{} GB", (x / 1e8).round() / 10.0)
+    } else if x >= 1e6 {
+        format!("{} MB", (x / 1e6).round())
+    } else {
+        format!("{} kB", (x / 1e3).ceil())
+    }
+}
+
 /// The index of the largest number (the first of equals; NaN never wins).
 fn argmax(xs: &[f64]) -> usize {
     let mut best = 0;
@@ -125,119 +162,16 @@ fn argmax(xs: &[f64]) -> usize {
     best
 }
 
-/// How to train. [`TrainConfig::default`] is micrograd's demo.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainConfig {
-    /// Hidden layer sizes (the output size follows from the loss and the classes).
-    pub hidden: Vec<usize>,
-    /// The hidden layers' activation (the output layer is linear).
-    pub activation: Activation,
-    /// The loss.
-    pub loss: LossKind,
-    /// The optimizer.
-    pub optimizer: OptimizerKind,
-    /// The base learning rate.
-    pub lr: f64,
-    /// How the learning rate changes over the steps.
-    pub schedule: Schedule,
-    /// L2 regularization strength (`alpha * sum(p^2)` added to the loss; 0 for none).
-    pub l2: f64,
-    /// Number of optimizer steps.
-    pub steps: usize,
-    /// Examples per step; `None` (or a size of at least the data's) is full batch.
-    pub batch_size: Option<usize>,
-    /// Seed of the weights and of the batch order.
-    pub seed: u64,
-}
-
-impl Default for TrainConfig {
-    /// micrograd's demo: MLP 2-16-16-1 with ReLU, SVM loss, L2 1e-4, SGD with learning rate
-    /// `1.0 - 0.9 k / 100`, 100 full-batch steps, seed [`MLP::DEFAULT_SEED`].
-    fn default() -> Self {
-        TrainConfig {
-            hidden: vec![16, 16],
-            activation: Activation::Relu,
-            loss: LossKind::Svm,
-            optimizer: OptimizerKind::Sgd,
-            lr: 1.0,
-            schedule: Schedule::Linear,
-            l2: 1e-4,
-            steps: 100,
-            batch_size: None,
-            seed: MLP::DEFAULT_SEED,
-        }
-    }
-}
-
-impl TrainConfig {
-    /// The network for `data`: `n_features` inputs, the hidden layers, and the loss's
-    /// outputs. Checks every combination that cannot train, so errors come before step 1.
-    ///
-    /// Errors: [`TrainError::Config`] (a hidden size of 0, no steps, a learning rate or L2
-    /// that is negative or not finite, a batch size of 0, `ce` on fewer than 2 classes) or
-    /// [`TrainError::Data`] (no examples; a binary loss on data without exactly 2 classes).
-    pub fn architecture(&self, data: &Dataset) -> Result<MlpSpec, TrainError> {
-        let config = |m: String| Err(TrainError::Config(m));
-        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
-            return config(format!(
-                "hidden layer {} has size 0 (every layer needs at least 1 neuron)",
-                i + 1
-            ));
-        }
-        if self.steps == 0 {
-            return config("the number of steps must be at least 1".into());
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return config(format!(
-                "the learning rate must be a positive number, not {}",
-                short_number(self.lr)
-            ));
-        }
-        if !(self.l2.is_finite() && self.l2 >= 0.0) {
-            return config(format!(
-                "the L2 strength must be a number >= 0, not {}",
-                short_number(self.l2)
-            ));
-        }
-        if self.batch_size == Some(0) {
-            return config("the batch size must be at least 1".into());
-        }
-        if data.is_empty() {
-            return Err(TrainError::Data(DataError::NoRows));
-        }
-        if self.loss.is_binary() {
-            data.require_classes(2, Some(2)).map_err(|e| {
-                TrainError::Data(match e {
-                    DataError::Classes { found, .. } => DataError::Classes {
-                        found,
-                        needed: format!("exactly 2 (the {} loss is binary)", self.loss),
-                    },
-                    other => other,
-                })
-            })?;
-        } else if data.n_classes() < 2 {
-            return config(format!(
-                "the ce loss needs at least 2 classes (outputs), but the data has {}",
-                data.n_classes()
-            ));
-        }
-        let mut sizes = self.hidden.clone();
-        sizes.push(self.loss.outputs(data.n_classes()));
-        let spec = MlpSpec::new(data.n_features(), &sizes, self.activation);
-        spec.validate()
-            .map_err(|e| TrainError::Config(e.to_string()))?;
-        Ok(spec)
-    }
-}
-
 /// What went wrong in [`train`].
 #[derive(Debug)]
 pub enum TrainError {
-    /// The configuration cannot train on this data (found before the first step).
-    Config(String),
+    /// The configuration is not valid, or cannot train on this data (found before the
+    /// first step).
+    Config(ConfigError),
     /// The data does not fit the configuration (found before the first step).
     Data(DataError),
-    /// The loss became NaN or infinite at `step` (counting from 1).
+    /// The loss became NaN or infinite at `step` (counting from 1). A lower learning rate,
+    /// or the Adam optimizer, usually helps.
     Diverged {
         /// The step.
         step: usize,
@@ -265,17 +199,13 @@ impl TrainError {
 }
 
 impl fmt::Display for TrainError {
-    /// The message, with control characters escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write as _;
-        let f = &mut crate::text::Escaped(f);
         match self {
-            TrainError::Config(m) => f.write_str(m),
+            TrainError::Config(e) => write!(f, "{e}"),
             TrainError::Data(e) => write!(f, "{e}"),
             TrainError::Diverged { step, loss, lr } => write!(
                 f,
-                "the loss became {loss} at step {step} (learning rate {}); training stopped. \
-                 Hint: lower the learning rate (--lr) or use --optimizer adam",
+                "the loss became {loss} at step {step} (learning rate {}); training stopped",
                 short_number(*lr)
             ),
             TrainError::Stopped { step } => write!(f, "training was stopped after step {step}"),
@@ -346,9 +276,19 @@ pub fn train(
 pub fn train_until(
     data: &Dataset,
     config: &TrainConfig,
+    on_step: impl FnMut(&StepInfo) -> ControlFlow<()>,
+) -> Result<TrainReport, TrainError> {
+    train_within(data, config, MAX_STEP_BYTES, on_step)
+}
+
+/// [`train_until`] with a step graph budget of `budget` bytes.
+fn train_within(
+    data: &Dataset,
+    config: &TrainConfig,
+    budget: usize,
     mut on_step: impl FnMut(&StepInfo) -> ControlFlow<()>,
 ) -> Result<TrainReport, TrainError> {
-    let spec = config.architecture(data)?;
+    let spec = config.architecture_within(data, budget)?;
     let objective = Objective::new(data, config.loss)?;
     let start = Instant::now();
     let model = MLP::init(&spec, config.seed);
@@ -364,8 +304,9 @@ pub fn train_until(
     for k in 0..config.steps {
         let _step = Tape::scope();
         let lr = config.schedule.lr(config.lr, k, config.steps);
-        let (total, accuracy) =
-            objective.evaluate(&model, &params, config.l2, batches.next_batch());
+        let batch = batches.next_batch();
+        let (total, right) = objective.evaluate(&model, &params, config.l2, batch);
+        let accuracy = right as f64 / batch.len() as f64;
         let loss = total.data();
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
@@ -391,7 +332,8 @@ pub fn train_until(
         }
     }
 
-    let (loss, accuracy) = objective.evaluate_all(&model, &params, config.l2);
+    let chunk = config.max_examples(&spec, budget);
+    let (loss, accuracy) = objective.evaluate_all(&model, &params, config.l2, chunk);
     let seconds = start.elapsed().as_secs_f64();
     if !loss.is_finite() {
         return Err(TrainError::Diverged {
@@ -418,10 +360,6 @@ pub fn train_until(
     })
 }
 
-/// Examples per graph in the evaluation after training (see `Objective::evaluate_all`):
-/// about 30 MB of tape for a small network.
-const EVAL_CHUNK: usize = 1 << 16;
-
 /// The data as the loss wants it.
 struct Objective<'a> {
     data: &'a Dataset,
@@ -444,53 +382,37 @@ impl<'a> Objective<'a> {
         })
     }
 
-    /// The loss (plus L2) and the accuracy on the whole data after training, as numbers.
-    /// Up to [`EVAL_CHUNK`] examples, one graph ([`evaluate`](Objective::evaluate), as a
-    /// step on the full batch); beyond, chunk by chunk, each in its own scope, so the memory
-    /// stays that of one chunk's graph however large the data (the chunks' mean losses,
-    /// weighted by their sizes, are the mean: the same number up to rounding).
-    fn evaluate_all(&self, model: &MLP, params: &[Value], l2: f64) -> (f64, f64) {
+    /// The loss (plus L2) and the accuracy on every example, from graphs of at most
+    /// `chunk` examples each (so the evaluation keeps to the step graph budget; at least 1).
+    /// All in one graph, the loss is that of a full-batch step to the bit; in chunks, the
+    /// mean of the chunks' means weighted by their sizes, equal up to rounding.
+    fn evaluate_all(&self, model: &MLP, params: &[Value], l2: f64, chunk: usize) -> (f64, f64) {
         let n = self.data.len();
-        if n <= EVAL_CHUNK {
+        let all: Vec<usize> = (0..n).collect();
+        if n <= chunk {
             let _eval = Tape::scope();
-            let all: Vec<usize> = (0..n).collect();
-            let (total, accuracy) = self.evaluate(model, params, l2, &all);
-            return (total.data(), accuracy);
+            let (total, right) = self.evaluate(model, params, l2, &all);
+            return (total.data(), right as f64 / n as f64);
         }
-        let (mut loss, mut right) = (0.0, 0);
-        let mut chunk = Vec::with_capacity(EVAL_CHUNK);
-        for start in (0..n).step_by(EVAL_CHUNK) {
+        let (mut weighted, mut right) = (0.0, 0);
+        for part in all.chunks(chunk.max(1)) {
             let _eval = Tape::scope();
-            chunk.clear();
-            chunk.extend(start..(start + EVAL_CHUNK).min(n));
-            let (data_loss, r) = self.data_loss(model, &chunk);
-            loss += data_loss.data() * chunk.len() as f64;
+            let (data_loss, r) = self.evaluate(model, params, 0.0, part);
+            weighted += data_loss.data() * part.len() as f64;
             right += r;
         }
-        let mut total = loss / n as f64;
-        if l2 > 0.0 {
+        let penalty = if l2 > 0.0 {
             let _eval = Tape::scope();
-            total += loss::l2(params, l2).data();
-        }
-        (total, right as f64 / n as f64)
-    }
-
-    /// The loss (plus L2) on the examples `batch`, and the accuracy there. Makes nodes: call
-    /// inside a scope.
-    fn evaluate(&self, model: &MLP, params: &[Value], l2: f64, batch: &[usize]) -> (Value, f64) {
-        let (data_loss, right) = self.data_loss(model, batch);
-        let accuracy = right as f64 / batch.len() as f64;
-        let total = if l2 > 0.0 {
-            data_loss + loss::l2(params, l2)
+            loss::l2(params, l2).data()
         } else {
-            data_loss
+            0.0
         };
-        (total, accuracy)
+        (weighted / n as f64 + penalty, right as f64 / n as f64)
     }
 
-    /// The data loss (a mean over `batch`) and how many examples of `batch` are classified
+    /// The loss (plus L2) on the examples `batch`, and how many of them are classified
     /// right. Makes nodes: call inside a scope.
-    fn data_loss(&self, model: &MLP, batch: &[usize]) -> (Value, usize) {
+    fn evaluate(&self, model: &MLP, params: &[Value], l2: f64, batch: &[usize]) -> (Value, usize) {
         let outputs: Vec<Vec<Value>> = batch
             .iter()
             .map(|&i| model.forward(&Value::leaves(&self.data.features[i])))
@@ -515,6 +437,150 @@ impl<'a> Objective<'a> {
                 _ => loss::bce_with_logits(&scores, &y),
             }
         };
-        (data_loss, right)
+        let total = if l2 > 0.0 {
+            data_loss + loss::l2(params, l2)
+        } else {
+            data_loss
+        };
+        (total, right)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data;
+    use crate::nn::{Activation, MlpSpec};
+
+    /// The nodes one step records, counted on the tape, against the estimate; and the
+    /// memory the tape reserves (capacity), against the estimated bytes: at least the
+    /// nodes' 25 bytes each, at most twice the estimate (the arrays grow by doubling).
+    fn check_step(data: &Dataset, cfg: &TrainConfig, examples: usize) {
+        let data = data.clone();
+        let cfg = cfg.clone();
+        // A thread of its own: a fresh tape, so its capacity is this step's.
+        std::thread::spawn(move || {
+            let spec = cfg.architecture(&data).unwrap();
+            let model = MLP::init(&spec, 1);
+            let params = model.parameters();
+            let objective = Objective::new(&data, cfg.loss).unwrap();
+            let batch: Vec<usize> = (0..examples).collect();
+            let before = Tape::len();
+            let _step = Tape::scope();
+            let (total, _) = objective.evaluate(&model, &params, cfg.l2, &batch);
+            total.backward();
+            let nodes = Tape::len() - before;
+            let est = cfg.step_graph(&spec, examples);
+            assert_eq!(nodes, est.nodes, "{:?} {:?}", cfg.loss, spec);
+            let reserved = Tape::capacity_bytes();
+            assert!(reserved >= 25 * nodes, "{reserved} < 25 x {nodes}");
+            assert!(
+                reserved <= 2 * est.bytes + 4096,
+                "{reserved} > 2 x {} ({:?})",
+                est.bytes,
+                cfg.loss
+            );
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn the_step_graph_estimate_counts_the_nodes_exactly() {
+        let moons = data::moons(300, 0.1, 1);
+        let blobs = data::blobs(300, 7, 1.0, 1);
+        for loss in LossKind::ALL {
+            for (hidden, activation) in [
+                (vec![16, 16], Activation::Relu),
+                (vec![5], Activation::Tanh),
+                (vec![], Activation::Sigmoid),
+                (vec![64, 3, 9], Activation::Sigmoid),
+            ] {
+                for l2 in [0.0, 1e-4] {
+                    let cfg = TrainConfig {
+                        hidden: hidden.clone(),
+                        activation,
+                        loss,
+                        l2,
+                        ..TrainConfig::default()
+                    };
+                    let d = if loss == LossKind::Ce { &blobs } else { &moons };
+                    for examples in [1, 37, 300] {
+                        check_step(d, &cfg, examples);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_step_graph_is_linear_in_the_examples_and_max_examples_fits() {
+        let cfg = TrainConfig {
+            loss: LossKind::Ce,
+            ..TrainConfig::default()
+        };
+        let spec = MlpSpec::new(2, &[16, 16, 5], Activation::Relu);
+        let (g0, g1, g9) = (
+            cfg.step_graph(&spec, 0),
+            cfg.step_graph(&spec, 1),
+            cfg.step_graph(&spec, 9),
+        );
+        assert_eq!(g9.bytes - g0.bytes, 9 * (g1.bytes - g0.bytes));
+        assert_eq!(g9.nodes - g0.nodes, 9 * (g1.nodes - g0.nodes));
+        for budget in [g0.bytes, g1.bytes, g9.bytes, g9.bytes + 1, MAX_STEP_BYTES] {
+            let m = cfg.max_examples(&spec, budget);
+            assert!(cfg.step_graph(&spec, m).bytes <= budget);
+            assert!(cfg.step_graph(&spec, m + 1).bytes > budget);
+        }
+        assert_eq!(cfg.max_examples(&spec, g0.bytes - 1), 0);
+        assert_eq!(cfg.step_graph(&spec, usize::MAX).bytes, usize::MAX);
+    }
+
+    #[test]
+    fn the_final_evaluation_in_chunks_equals_one_graph() {
+        let d = data::moons(250, 0.2, 4);
+        for (loss, l2) in [
+            (LossKind::Svm, 1e-4),
+            (LossKind::Ce, 0.0),
+            (LossKind::Bce, 0.1),
+        ] {
+            let cfg = TrainConfig {
+                loss,
+                l2,
+                steps: 20,
+                batch_size: Some(10),
+                ..TrainConfig::default()
+            };
+            let spec = cfg.architecture(&d).unwrap();
+            let whole = train(&d, &cfg, |_| {}).unwrap();
+            // A budget of 16 examples a graph: 16 chunks for the final evaluation.
+            let budget = cfg.step_graph(&spec, 16).bytes;
+            let chunked = train_within(&d, &cfg, budget, |_| ControlFlow::Continue(())).unwrap();
+            assert_eq!(whole.loss_history, chunked.loss_history, "the same steps");
+            assert_eq!(whole.accuracy, chunked.accuracy);
+            assert!(
+                (whole.loss - chunked.loss).abs() <= 1e-14 * whole.loss,
+                "{loss}: {} vs {}",
+                whole.loss,
+                chunked.loss
+            );
+            assert_ne!(whole.loss, 0.0);
+            // And a budget below one step of 10 is refused, naming what fits.
+            let tight = cfg.step_graph(&spec, 9).bytes;
+            let e = train_within(&d, &cfg, tight, |_| ControlFlow::Continue(()))
+                .err()
+                .unwrap();
+            assert!(
+                matches!(
+                    e,
+                    TrainError::Config(ConfigError::StepGraph {
+                        examples: 10,
+                        max_examples: 9,
+                        ..
+                    })
+                ),
+                "{e}"
+            );
+        }
     }
 }

@@ -138,7 +138,7 @@ impl Classifier {
         }
         let loss: LossKind = string("loss")?
             .parse()
-            .map_err(|e: String| bad("loss", e))?;
+            .map_err(|e: crate::nn::UnknownName| bad("loss", e.to_string()))?;
         if loss.is_binary() && nout != 1 {
             return Err(bad(
                 "loss",
