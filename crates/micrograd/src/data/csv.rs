@@ -86,6 +86,22 @@ pub fn csv_file_header(path: &Path) -> Result<Option<(Option<Vec<String>>, usize
     Ok(Some((records.header(), records.len())))
 }
 
+/// [`csv_file_header`] of CSV text.
+pub(crate) fn text_header(text: &str) -> Option<(Option<Vec<String>>, usize)> {
+    let mut records = Records::new(text.as_bytes(), None);
+    match records.next() {
+        Ok(true) => Some((records.header(), records.len())),
+        _ => None,
+    }
+}
+
+/// Checks that the file at `path` is UTF-8 text, reading it a line at a time.
+///
+/// Errors: [`DataError::Io`], [`DataError::NotUtf8`].
+pub(crate) fn check_utf8(path: &Path) -> Result<(), DataError> {
+    Records::open(path)?.finish(Ok(()))
+}
+
 /// Parses CSV text into a [`Dataset`].
 ///
 /// `label_column` names the header column that holds the labels (the file must then have a
@@ -180,11 +196,7 @@ pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataEr
 /// assert_eq!(csv_header("1,2,3\n"), None);
 /// ```
 pub fn csv_header(text: &str) -> Option<Vec<String>> {
-    let mut records = Records::new(text.as_bytes(), None);
-    match records.next() {
-        Ok(true) => records.header(),
-        _ => None,
-    }
+    text_header(text)?.0
 }
 
 /// The data set of the records (see [`parse_csv`]).
