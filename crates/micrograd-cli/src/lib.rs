@@ -165,7 +165,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     ) {
         e.exit();
     }
-    errln!("{}", e.render());
+    errln!("{}", e.render().to_string().trim_end());
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 

@@ -20,6 +20,10 @@ pub fn text_of(bytes: &[u8]) -> Result<&str, DataError> {
 }
 
 pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, DataError> {
+    parse_labelled(text, label_column, true)
+}
+
+pub fn parse_labelled(text: &str, label_column: Option<&str>, unique_names: bool) -> Result<Dataset, DataError> {
     let table = Table::read(text)?;
     let width = table.width;
     let label_at = match (label_column, &table.header) {
@@ -45,7 +49,7 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
         .filter(|&j| j != label_at)
         .map(|j| table.name(j, if j < label_at { j } else { j - 1 }))
         .collect();
-    if let Some(h) = &table.header {
+    if unique_names && let Some(h) = &table.header {
         // Repeated names are an error (F1 of issue #12, as the library has it).
         let mut names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
         names.insert(label_at, &h[label_at]);

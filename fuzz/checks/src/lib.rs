@@ -7,12 +7,14 @@
 //! - [`csv`]: the CSV loader, against the reference reader kept in this crate.
 //! - [`model_json`], [`safetensors`]: model files, loaded, saved and loaded back.
 //! - [`engine`]: random programs of engine calls against the [reference graph](reference).
+//! - [`predict_columns`]: `predict`'s matching of a file's columns to a model's features.
 //!
 //! Every error message a check meets must be free of terminal control characters
 //! ([`assert_clean`]).
 
 #![warn(missing_docs)]
 
+mod columns_check;
 mod csv_check;
 mod csv_reference;
 mod engine;
@@ -40,6 +42,11 @@ pub fn safetensors(data: &[u8]) {
     model_check::safetensors(data)
 }
 
+/// The `predict_columns` target.
+pub fn predict_columns(data: &[u8]) {
+    columns_check::check(data)
+}
+
 /// The `engine` target.
 pub fn engine(data: &[u8]) {
     engine::check(data)
@@ -52,6 +59,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("model_json", model_json),
     ("safetensors", safetensors),
     ("engine", engine),
+    ("predict_columns", predict_columns),
 ];
 
 /// A reader of the input bytes as a stream of choices: past the end, every read is 0.

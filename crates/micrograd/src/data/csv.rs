@@ -248,6 +248,8 @@ fn read_dataset<R: BufRead>(
     let mut row = header.is_none(); // without a header, the first record is a row
     loop {
         if row {
+            grow(&mut features, r.line)?;
+            grow(&mut classes, r.line)?;
             features.push(r.numbers(&header, width, Some(label_at))?);
             let label = r.field(label_at);
             if label.is_empty() {
@@ -293,6 +295,7 @@ fn read_features<R: BufRead>(
     let mut row = header.is_none();
     loop {
         if row {
+            grow(&mut rows, r.line)?;
             rows.push(r.numbers(&header, width, None)?);
         }
         if !r.next()? {
@@ -304,6 +307,17 @@ fn read_features<R: BufRead>(
         return Err(DataError::NoRows);
     }
     Ok((rows, names))
+}
+
+/// Makes room for one more element in `v` (doubling, as `push` does), or errors with
+/// [`DataError::TooLarge`] at `line` if memory cannot be had: a file larger than memory is
+/// an error, not an abort.
+fn grow<T>(v: &mut Vec<T>, line: usize) -> Result<(), DataError> {
+    if v.len() == v.capacity() {
+        v.try_reserve(v.len().max(64))
+            .map_err(|_| DataError::TooLarge { line })?;
+    }
+    Ok(())
 }
 
 /// The name of column `j`: the header's, or `x{index}` without one (or if it is empty).
@@ -423,17 +437,40 @@ impl<'p, R: BufRead> Records<'p, R> {
         }
     }
 
-    /// Reads the next line into `text`; `Ok(false)` at the end of the input.
+    /// Reads the next line into `text`; `Ok(false)` at the end of the input. (`read_until`,
+    /// with fallible growth: a line longer than memory is [`DataError::TooLarge`].)
     fn read_line(&mut self) -> Result<bool, DataError> {
         self.bytes.clear();
-        let n = self.input.read_until(b'\n', &mut self.bytes).map_err(|e| {
-            let path = self.path.map_or_else(String::new, |p| p.display().to_string());
-            DataError::Io {
-                path,
-                message: e.to_string(),
+        let line = self.line + 1;
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let path = self.path.map_or_else(String::new, |p| p.display().to_string());
+                    return Err(DataError::Io {
+                        path,
+                        message: e.to_string(),
+                    });
+                }
+            };
+            if buf.is_empty() {
+                break;
             }
-        })?;
-        if n == 0 {
+            let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            self.bytes
+                .try_reserve(take)
+                .map_err(|_| DataError::TooLarge { line })?;
+            self.bytes.extend_from_slice(&buf[..take]);
+            self.input.consume(take);
+            if done {
+                break;
+            }
+        }
+        if self.bytes.is_empty() {
             return Ok(false);
         }
         self.line += 1;
@@ -445,6 +482,9 @@ impl<'p, R: BufRead> Records<'p, R> {
             s
         };
         self.text.clear();
+        self.text
+            .try_reserve(s.len())
+            .map_err(|_| DataError::TooLarge { line: self.line })?;
         self.text.push_str(s);
         Ok(true)
     }
@@ -558,7 +598,9 @@ impl<'p, R: BufRead> Records<'p, R> {
                 found: self.len(),
             });
         }
-        let mut row = Vec::with_capacity(width - usize::from(skip.is_some()));
+        let mut row = Vec::new();
+        row.try_reserve_exact(width - usize::from(skip.is_some()))
+            .map_err(|_| DataError::TooLarge { line: self.line })?;
         for j in (0..width).filter(|&j| Some(j) != skip) {
             let field = self.field(j);
             match number(field) {

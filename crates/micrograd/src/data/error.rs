@@ -88,6 +88,12 @@ pub enum DataError {
         /// Features the data has.
         found: usize,
     },
+    /// The file's data does not fit in memory (reserving room for it failed at this line):
+    /// an error rather than an abort.
+    TooLarge {
+        /// The line being read.
+        line: usize,
+    },
     /// The data has no feature columns (a network needs at least one input).
     NoFeatures,
     /// The header names a column more than once, where columns are matched by name (a
@@ -232,6 +238,11 @@ impl fmt::Display for DataError {
             DataError::FeatureCount { expected, found } => write!(
                 f,
                 "the data has {found} feature column(s), but the model takes {expected}"
+            ),
+            DataError::TooLarge { line } => write!(
+                f,
+                "line {line}: the data does not fit in memory (use a smaller file, or a \
+                 machine with more memory)"
             ),
             DataError::NoFeatures => write!(f, "the data has no feature columns"),
             DataError::DuplicateColumn { name, columns } => write!(
