@@ -45,3 +45,41 @@ fn model_file_messages_escape_what_the_file_says() {
     assert!(msg.contains("unknown field `\\u{1b}]0;x\\u{7}`"), "{msg}");
     assert!(!msg.chars().any(|c| c.is_control()), "{msg:?}");
 }
+
+/// Found by the `predict_columns` fuzz target: a model (from a model file) with a feature
+/// named "" and a header with an empty field. Matching by name took the empty field for the
+/// feature, then looked it up among the data set's names (where it is `x3`) and panicked;
+/// an empty field names no column, so the feature is missing.
+#[test]
+fn a_feature_named_empty_is_missing_not_a_panic() {
+    use micrograd::data::DataError;
+    use micrograd::nn::MLP;
+    use micrograd::train::{Classifier, LossKind};
+    let c = Classifier {
+        model: MLP::new(3, &[2, 1]),
+        loss: LossKind::Svm,
+        class_names: vec!["0".into(), "1".into()],
+        feature_names: vec!["a".into(), "".into(), "b".into()],
+    };
+    let e = c
+        .parse_csv("y,b,a,\nyec,0,0,5\nn,1,2,6\n", Some("y"))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        DataError::MissingFeatures {
+            missing: vec!["".into()],
+            header: vec!["y".into(), "b".into(), "a".into(), "".into()],
+        }
+    );
+    // Matched by the header's positions, whatever the data set calls its columns.
+    let c = Classifier {
+        feature_names: vec!["x1".into(), "x0".into()],
+        ..c
+    };
+    let c = Classifier {
+        model: MLP::new(2, &[2, 1]),
+        ..c
+    };
+    let rows = c.parse_csv("x1,y,x0\n1,p,2\n3,q,4\n", None).unwrap();
+    assert_eq!(rows.features(), [[1.0, 2.0], [3.0, 4.0]]);
+}

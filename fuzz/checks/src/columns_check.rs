@@ -116,7 +116,9 @@ fn match_by_name(
     }
     let missing: Vec<String> = wanted
         .iter()
-        .filter(|n| !header.contains(n) || label_column == Some(n.as_str()))
+        // As the library since the fuzzer found a model feature named "" (an empty header
+        // field names no column).
+        .filter(|n| n.is_empty() || !header.contains(n) || label_column == Some(n.as_str()))
         .cloned()
         .collect();
     if !missing.is_empty() {

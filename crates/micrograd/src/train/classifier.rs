@@ -197,9 +197,11 @@ impl Classifier {
         if let Some((name, features)) = first_repeat(wanted) {
             return Err(DataError::DuplicateFeatureName { name, features });
         }
+        // An empty header field names no column (the data set calls it `x{i}`): a feature
+        // named "" is missing, not matched to it.
         let missing: Vec<String> = wanted
             .iter()
-            .filter(|n| !header.contains(n) || label_column == Some(n.as_str()))
+            .filter(|n| n.is_empty() || !header.contains(n) || label_column == Some(n.as_str()))
             .cloned()
             .collect();
         if !missing.is_empty() {
@@ -246,12 +248,21 @@ impl Classifier {
         if let Some(l) = &label {
             once(l)?;
         }
-        // The position of each of the model's features among the text's feature columns;
-        // each row is reordered in place (one row's copy at a time).
-        let reorder = |rows: &mut [Vec<f64>], names: &[String]| {
+        // The position of each of the model's features among the text's feature columns (from
+        // the header, where each is one column, checked above; the label's column is not a
+        // feature); each row is reordered in place (one row's copy at a time).
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let label_at = label.as_deref().and_then(column);
+        let reorder = |rows: &mut [Vec<f64>]| {
             let at: Vec<usize> = wanted
                 .iter()
-                .map(|w| names.iter().position(|n| n == w).expect("checked above"))
+                .map(|w| {
+                    let j = column(w).expect("each feature is one column of the header");
+                    match label_at {
+                        Some(l) if j > l => j - 1,
+                        _ => j,
+                    }
+                })
                 .collect();
             let mut row = Vec::with_capacity(at.len());
             for r in rows {
@@ -263,8 +274,8 @@ impl Classifier {
         };
         match label {
             None => {
-                let (mut rows, names) = csv.features()?;
-                reorder(&mut rows, &names);
+                let (mut rows, _) = csv.features()?;
+                reorder(&mut rows);
                 Ok(CsvRows::Unlabelled {
                     features: rows,
                     feature_names: wanted.clone(),
@@ -272,7 +283,7 @@ impl Classifier {
             }
             Some(label) => {
                 let mut d = csv.labelled(Some(&label), false)?;
-                reorder(&mut d.features, &d.feature_names);
+                reorder(&mut d.features);
                 d.feature_names = wanted.clone();
                 Ok(CsvRows::Labelled(d))
             }
