@@ -100,7 +100,10 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    let label_of = |i: usize| rows.labelled().map(|d| d.class_names[d.classes[i]].as_str());
+    let label_of = |i: usize| {
+        rows.labelled()
+            .map(|d| d.class_names[d.classes[i]].as_str())
+    };
     let mut out = String::with_capacity(OUT_CHUNK + 256);
     let flush = |out: &mut String, force: bool| -> Result<(), CliError> {
         if force || out.len() >= OUT_CHUNK {

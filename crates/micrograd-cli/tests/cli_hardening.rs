@@ -27,7 +27,11 @@ fn assert_no_controls(what: &str, out: &[u8]) {
     let bad = out
         .iter()
         .find(|&&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f);
-    assert!(bad.is_none(), "{what}: raw control byte {bad:?} in {:?}", text(out));
+    assert!(
+        bad.is_none(),
+        "{what}: raw control byte {bad:?} in {:?}",
+        text(out)
+    );
 }
 
 #[test]
@@ -48,11 +52,19 @@ fn clap_errors_do_not_echo_control_characters() {
     let o = micrograd(&["train", "--steps", "1\x1b]0;pwned\x07"]);
     assert_eq!(o.status.code(), Some(2));
     assert_no_controls("stderr", &o.stderr);
-    assert!(text(&o.stderr).contains("for '--steps <N>'"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("for '--steps <N>'"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = micrograd(&["train", "--layers", "4,\x1b[2J"]);
     assert_eq!(o.status.code(), Some(2));
     assert_no_controls("stderr", &o.stderr);
-    assert!(text(&o.stderr).contains("\\u{1b}[2J"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("\\u{1b}[2J"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -62,7 +74,11 @@ fn file_names_labels_and_columns_are_escaped() {
     let o = micrograd(&["train", "--data", "no\x1b[2Jsuch.csv"]);
     assert_eq!(o.status.code(), Some(2));
     assert_no_controls("stderr", &o.stderr);
-    assert!(text(&o.stderr).contains("no\\u{1b}[2Jsuch.csv"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no\\u{1b}[2Jsuch.csv"),
+        "{}",
+        text(&o.stderr)
+    );
     // Labels and column names with escape sequences: trained, saved, predicted; every
     // message and every line of the report is escaped.
     let csv = write(
@@ -79,9 +95,20 @@ fn file_names_labels_and_columns_are_escaped() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_no_controls("predict stdout", &o.stdout);
     let out = text(&o.stdout);
-    assert!(out.starts_with("a\\u{1b}[31m,b,prediction,label\n"), "{out}");
+    assert!(
+        out.starts_with("a\\u{1b}[31m,b,prediction,label\n"),
+        "{out}"
+    );
     assert!(out.contains("\\u{1b}]0;yes\\u{7}"), "{out}");
-    let o = micrograd(&["predict", "--model", &model, "--data", &csv, "--label-column", "\x1b[2J"]);
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &csv,
+        "--label-column",
+        "\x1b[2J",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert_no_controls("predict stderr", &o.stderr);
     // A bad field's text, in a CSV error.
@@ -89,5 +116,9 @@ fn file_names_labels_and_columns_are_escaped() {
     let o = micrograd(&["train", "--data", &bad]);
     assert_eq!(o.status.code(), Some(2));
     assert_no_controls("stderr", &o.stderr);
-    assert!(text(&o.stderr).contains("line 2, column 2"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("line 2, column 2"),
+        "{}",
+        text(&o.stderr)
+    );
 }

@@ -16,7 +16,10 @@ fn a_program_snippet_escapes_controls_and_keeps_its_caret_aligned() {
     assert_eq!((e.line(), e.column()), (1, 6));
     // The caret after an escaped character still points under the place.
     let e = expr::parse("x = \x1b + 1 )").unwrap_err();
-    assert!(e.to_string().ends_with("  x = \\u{1b} + 1 )\n      ^^^^^^"), "{e}");
+    assert!(
+        e.to_string().ends_with("  x = \\u{1b} + 1 )\n      ^^^^^^"),
+        "{e}"
+    );
     let e = expr::parse("\u{202e}x + 1").unwrap_err();
     assert!(!e.to_string().contains('\u{202e}'), "{e}");
 }

@@ -79,7 +79,11 @@ fn first_repeat(names: &[String]) -> Option<(String, Vec<usize>)> {
     Some((name, at))
 }
 
-pub fn parse_csv(c: &Classifier, text: &str, label_column: Option<&str>) -> Result<CsvRows, DataError> {
+pub fn parse_csv(
+    c: &Classifier,
+    text: &str,
+    label_column: Option<&str>,
+) -> Result<CsvRows, DataError> {
     let wanted = &c.feature_names;
     if let Some(header) = reference::csv_header(text).filter(|_| has_feature_names(c)) {
         return match_by_name(c, text, &header, label_column);
@@ -191,4 +195,3 @@ fn match_by_name(
         }
     }
 }
-

@@ -23,7 +23,11 @@ pub fn parse_csv(text: &str, label_column: Option<&str>) -> Result<Dataset, Data
     parse_labelled(text, label_column, true)
 }
 
-pub fn parse_labelled(text: &str, label_column: Option<&str>, unique_names: bool) -> Result<Dataset, DataError> {
+pub fn parse_labelled(
+    text: &str,
+    label_column: Option<&str>,
+    unique_names: bool,
+) -> Result<Dataset, DataError> {
     let table = Table::read(text)?;
     let width = table.width;
     let label_at = match (label_column, &table.header) {
@@ -53,9 +57,21 @@ pub fn parse_labelled(text: &str, label_column: Option<&str>, unique_names: bool
         // Repeated names are an error (F1 of issue #12, as the library has it).
         let mut names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
         names.insert(label_at, &h[label_at]);
-        if let Some(name) = names.iter().enumerate().find_map(|(i, n)| names[..i].contains(n).then_some(*n)) {
-            let columns = names.iter().enumerate().filter(|(_, m)| **m == name).map(|(i, _)| i + 1).collect();
-            return Err(DataError::DuplicateColumn { name: name.to_string(), columns });
+        if let Some(name) = names
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| names[..i].contains(n).then_some(*n))
+        {
+            let columns = names
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| **m == name)
+                .map(|(i, _)| i + 1)
+                .collect();
+            return Err(DataError::DuplicateColumn {
+                name: name.to_string(),
+                columns,
+            });
         }
     }
     let rows = table.data_rows()?;
@@ -243,4 +259,3 @@ fn split_fields(line: &str) -> Vec<String> {
     fields.push(field.trim().to_string());
     fields
 }
-

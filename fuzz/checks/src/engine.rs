@@ -230,7 +230,7 @@ pub fn check(data: &[u8]) {
             }
             13 => {
                 let nodes = s.g.len();
-                let kind = if b.u8() % 2 == 0 {
+                let kind = if b.u8().is_multiple_of(2) {
                     GuardKind::Scope(Some(Tape::scope()))
                 } else {
                     GuardKind::Mark(Tape::mark())
@@ -253,7 +253,7 @@ pub fn check(data: &[u8]) {
                     b.u8() as usize % s.guards.len()
                 };
                 let to = s.guards[k].nodes.min(s.guards[k].floor);
-                let remove = b.u8() % 4 != 0;
+                let remove = !b.u8().is_multiple_of(4);
                 match &mut s.guards[k].kind {
                     GuardKind::Scope(scope) => {
                         if remove {
@@ -268,7 +268,11 @@ pub fn check(data: &[u8]) {
                 if remove {
                     s.guards.remove(k);
                 }
-                assert_eq!(Tape::len(), s.g.len(), "the tape's length after a truncation");
+                assert_eq!(
+                    Tape::len(),
+                    s.g.len(),
+                    "the tape's length after a truncation"
+                );
             }
             16 => record(&mut s, &mut b, &unary),
             17 | 18 => {
@@ -339,7 +343,7 @@ fn make_node(s: &mut State, b: &mut Bytes, unary: &[Op], op: u8) {
         1 => {
             let a = s.pick(b);
             let f = unary[b.u8() as usize % unary.len()];
-            let by_method = b.u8() % 2 == 0;
+            let by_method = b.u8().is_multiple_of(2);
             s.node(Kind::Unary(f, a), |h| {
                 let x = h[a];
                 if !by_method {
@@ -447,7 +451,7 @@ fn make_node(s: &mut State, b: &mut Bytes, unary: &[Op], op: u8) {
 fn new_layer(s: &mut State, b: &mut Bytes) {
     let nin = b.u8() as usize % 5; // 0 inputs: affine nodes of the bias alone
     let nout = 1 + b.u8() as usize % 5;
-    let spans = b.u8() % 3 != 0;
+    let spans = !b.u8().is_multiple_of(3);
     let mut params = Vec::new();
     let mut neurons = Vec::new();
     for _ in 0..nout {
@@ -462,7 +466,7 @@ fn new_layer(s: &mut State, b: &mut Bytes) {
         } else {
             (0..nin).map(|_| s.pick(b)).collect()
         };
-        let bias = if b.u8() % 2 == 0 {
+        let bias = if b.u8().is_multiple_of(2) {
             s.pick(b)
         } else {
             s.leaf(0.0)
@@ -501,10 +505,7 @@ fn layer_forward(s: &mut State, b: &mut Bytes) {
         .iter()
         .flat_map(|(w, bias, _)| w.iter().copied().chain([*bias]))
         .collect();
-    let live = idx
-        .iter()
-        .zip(&l.serials)
-        .all(|(&i, &ser)| s.live(i, ser));
+    let live = idx.iter().zip(&l.serials).all(|(&i, &ser)| s.live(i, ser));
     if !live {
         s.layers.remove(k);
         return;
@@ -572,7 +573,11 @@ fn record(s: &mut State, b: &mut Bytes, unary: &[Op]) {
             }
             make_node(s, b, unary, op);
         }
-        let root = if s.g.len() > lo { s.g.len() - 1 } else { fallback };
+        let root = if s.g.len() > lo {
+            s.g.len() - 1
+        } else {
+            fallback
+        };
         s.h[root]
     });
     let (s, _) = cell.into_inner();

@@ -56,7 +56,11 @@ pub fn check(data: &[u8]) {
     // The reference: the same nodes, values and gradients.
     let mut g = Graph::default();
     let (root, leaves) = reference_eval(&program, &inputs, &mut g);
-    assert_eq!(Tape::len() - before, g.len(), "nodes made by the evaluation");
+    assert_eq!(
+        Tape::len() - before,
+        g.len(),
+        "nodes made by the evaluation"
+    );
     match root {
         Value::Node(r) => {
             for &l in &leaves {
@@ -95,7 +99,7 @@ pub fn check(data: &[u8]) {
     }
 
     // An input name that is not a name is an error, with a clean message.
-    if tail.u8() % 4 == 0 {
+    if tail.u8().is_multiple_of(4) {
         let bad: String = (0..1 + tail.u8() % 4).map(|_| tail.u8() as char).collect();
         if !expr::is_identifier(&bad) {
             let mut with_bad = inputs.clone();

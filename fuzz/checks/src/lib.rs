@@ -52,8 +52,11 @@ pub fn engine(data: &[u8]) {
     engine::check(data)
 }
 
+/// A target's check: panics on a finding.
+pub type Check = fn(&[u8]);
+
 /// The names of the targets, as in `fuzz/Cargo.toml`, with their checks.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("expr", expr),
     ("csv", csv),
     ("model_json", model_json),

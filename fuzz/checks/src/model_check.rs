@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use micrograd::nn::model;
 use micrograd::Tape;
+use micrograd::nn::model;
 use micrograd::train::Classifier;
 
 use crate::reference::same;
@@ -18,7 +18,10 @@ pub fn json(data: &[u8]) {
     match model::from_json_str_with_meta(&text) {
         Ok((mlp, meta)) => {
             let w = mlp.weights();
-            assert!(w.iter().all(|x| x.is_finite()), "a loaded weight is not finite");
+            assert!(
+                w.iter().all(|x| x.is_finite()),
+                "a loaded weight is not finite"
+            );
             let saved = model::to_json_string_with_meta(&mlp, meta.as_ref()).expect("saves");
             let (back, meta2) = model::from_json_str_with_meta(&saved).expect("loads back");
             assert_eq!(back.spec(), mlp.spec());

@@ -43,8 +43,10 @@ fn io_error(path: &Path, e: &std::io::Error) -> DataError {
     }
 }
 
-/// Reads the CSV file at `path`, streaming it (see the [module](self) documentation), as
-/// [`parse_csv`] reads its text.
+/// Reads the CSV file at `path`, streaming it, as [`parse_csv`] reads its text: a line at a
+/// time, each field parsed to a number as it is read and each distinct label kept once, so
+/// the memory is that of the numbers (a row of `k` features: `8 k` bytes and its vector),
+/// not of the text.
 ///
 /// Errors: [`DataError::Io`], [`DataError::NotUtf8`] (which wins over any other error, as
 /// for a file read whole: the whole file is checked), else as [`parse_csv`].
@@ -73,24 +75,32 @@ pub fn load_features(path: &Path) -> Result<(Vec<Vec<f64>>, Vec<String>), DataEr
     records.finish(result)
 }
 
-/// The header row of the CSV file at `path`, if it has one (see [`csv_header`]), and the
-/// number of fields of its first row; `None` for a file without rows. Reads the file up to
-/// its first row only.
+/// The first row of a CSV file: its header, if it is one, and its number of fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstRow {
+    /// The row's fields, if it is a header (none of them is a number; see [`csv_header`]).
+    pub header: Option<Vec<String>>,
+    /// Its number of fields.
+    pub width: usize,
+}
+
+/// The first row of the CSV file at `path` (`None` for a file without rows), reading the file
+/// up to that row only.
 ///
 /// Errors: [`DataError::Io`], [`DataError::NotUtf8`] (up to the first row).
-pub fn csv_file_header(path: &Path) -> Result<Option<(Option<Vec<String>>, usize)>, DataError> {
+pub fn csv_file_header(path: &Path) -> Result<Option<FirstRow>, DataError> {
     let mut records = Records::open(path)?;
     if !records.next()? {
         return Ok(None);
     }
-    Ok(Some((records.header(), records.len())))
+    Ok(Some(records.first_row()))
 }
 
 /// [`csv_file_header`] of CSV text.
-pub(crate) fn text_header(text: &str) -> Option<(Option<Vec<String>>, usize)> {
+pub(crate) fn text_header(text: &str) -> Option<FirstRow> {
     let mut records = Records::new(text.as_bytes(), None);
     match records.next() {
-        Ok(true) => Some((records.header(), records.len())),
+        Ok(true) => Some(records.first_row()),
         _ => None,
     }
 }
@@ -196,7 +206,7 @@ pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataEr
 /// assert_eq!(csv_header("1,2,3\n"), None);
 /// ```
 pub fn csv_header(text: &str) -> Option<Vec<String>> {
-    text_header(text)?.0
+    text_header(text)?.header
 }
 
 /// The data set of the records (see [`parse_csv`]).
@@ -447,7 +457,9 @@ impl<'p, R: BufRead> Records<'p, R> {
                 Ok(buf) => buf,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let path = self.path.map_or_else(String::new, |p| p.display().to_string());
+                    let path = self
+                        .path
+                        .map_or_else(String::new, |p| p.display().to_string());
                     return Err(DataError::Io {
                         path,
                         message: e.to_string(),
@@ -474,8 +486,8 @@ impl<'p, R: BufRead> Records<'p, R> {
             return Ok(false);
         }
         self.line += 1;
-        let s = std::str::from_utf8(&self.bytes)
-            .map_err(|_| DataError::NotUtf8 { line: self.line })?;
+        let s =
+            std::str::from_utf8(&self.bytes).map_err(|_| DataError::NotUtf8 { line: self.line })?;
         let s = if self.line == 1 {
             s.strip_prefix('\u{feff}').unwrap_or(s)
         } else {
@@ -576,6 +588,14 @@ impl<'p, R: BufRead> Records<'p, R> {
         }
     }
 
+    /// The current record as a [`FirstRow`].
+    fn first_row(&self) -> FirstRow {
+        FirstRow {
+            header: self.header(),
+            width: self.len(),
+        }
+    }
+
     /// The current record as a header, if none of its fields is a number.
     fn header(&self) -> Option<Vec<String>> {
         (0..self.len())
@@ -621,7 +641,10 @@ impl<'p, R: BufRead> Records<'p, R> {
     /// `result`, unless the input (read to its end) is not UTF-8: a file read whole would
     /// have said so first, whatever else is wrong.
     fn finish<T>(&mut self, result: Result<T, DataError>) -> Result<T, DataError> {
-        if matches!(result, Err(DataError::Io { .. } | DataError::NotUtf8 { .. })) {
+        if matches!(
+            result,
+            Err(DataError::Io { .. } | DataError::NotUtf8 { .. })
+        ) {
             return result;
         }
         loop {

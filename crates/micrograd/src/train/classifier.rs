@@ -4,7 +4,7 @@ use super::LossKind;
 use std::path::Path;
 
 use crate::data::{
-    DataError, Dataset, csv_file_header, first_repeat, load_features, load_labelled,
+    DataError, Dataset, FirstRow, csv_file_header, first_repeat, load_features, load_labelled,
     parse_features, parse_labelled, text_header,
 };
 use crate::nn::MLP;
@@ -43,7 +43,11 @@ impl Classifier {
     /// Errors with [`DataError::FeatureCount`] if the data has the wrong number of features.
     pub fn accuracy(&self, data: &Dataset) -> Result<f64, DataError> {
         self.check_features(data)?;
-        let predicted: Vec<usize> = data.features.iter().map(|x| self.predict_class(x)).collect();
+        let predicted: Vec<usize> = data
+            .features
+            .iter()
+            .map(|x| self.predict_class(x))
+            .collect();
         Ok(self.accuracy_of(data, &predicted))
     }
 
@@ -160,7 +164,7 @@ impl Classifier {
         let first = csv.header()?;
         if let Some(header) = first
             .as_ref()
-            .and_then(|(h, _)| h.clone())
+            .and_then(|f| f.header.clone())
             .filter(|_| self.has_feature_names())
         {
             return self.match_by_name(csv, &header, label_column);
@@ -170,14 +174,15 @@ impl Classifier {
         // number); the other reading is not tried (its result would not be used), but for
         // its error when the one tried fails.
         let nin = self.model.nin();
-        let width = first.map(|(_, w)| w);
-        if label_column.is_none() && width == Some(nin) {
-            if let Ok((features, feature_names)) = csv.features() {
-                return Ok(CsvRows::Unlabelled {
-                    features,
-                    feature_names,
-                });
-            }
+        let width = first.map(|f| f.width);
+        if label_column.is_none()
+            && width == Some(nin)
+            && let Ok((features, feature_names)) = csv.features()
+        {
+            return Ok(CsvRows::Unlabelled {
+                features,
+                feature_names,
+            });
         }
         let d = csv.labelled(label_column, false)?;
         self.check_features(&d)?;
@@ -362,7 +367,7 @@ enum Csv<'a> {
 
 impl Csv<'_> {
     /// The header (if the first row is one) and the first row's width; `None` without rows.
-    fn header(self) -> Result<Option<(Option<Vec<String>>, usize)>, DataError> {
+    fn header(self) -> Result<Option<FirstRow>, DataError> {
         match self {
             Csv::Text(t) => Ok(text_header(t)),
             Csv::File(p) => csv_file_header(p),
