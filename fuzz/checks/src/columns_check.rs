@@ -1,7 +1,7 @@
 //! The `predict_columns` target: how `predict` matches a file's columns to a model's
 //! features ([`Classifier::parse_csv`] on text, [`Classifier::load_csv`] on a file) against
 //! the reference: that matching as it was written first (reading the text up to twice, on
-//! the [reference reader](crate::csv_reference)). The input's first line is the model's
+//! the reference reader (`csv_reference`)). The input's first line is the model's
 //! feature names (comma-separated; `@` for the default names of that many inputs, e.g.
 //! `@3`), optionally `|` and a label column; the rest is the CSV file.
 

@@ -1,4 +1,4 @@
-//! The `csv` target: the library's CSV reader against the [reference reader](csv_reference),
+//! The `csv` target: the library's CSV reader against the reference reader (`csv_reference`),
 //! on text and (through a file) on bytes: the same data sets, the same errors, clean
 //! messages.
 

@@ -2,7 +2,7 @@
 //! every operation, n-ary nodes, layers with and without weight spans, `set_data`,
 //! `set_grad`, `backward`, scopes, marks and truncations to stale marks, recordings with
 //! `forward` and `replay`, uses of released handles), run on the real tape and on the
-//! [reference graph](crate::reference) side by side. Every node's id, operation, operands,
+//! [reference graph](mod@crate::reference) side by side. Every node's id, operation, operands,
 //! value and gradient must agree, bit for bit, and a released handle must panic.
 
 use micrograd::engine::{Mark, Op, Recording};

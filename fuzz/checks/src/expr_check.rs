@@ -1,7 +1,7 @@
 //! The `expr` target: the input is a program of the `grad` language, then (after a 0 byte)
 //! the numbers of its inputs. A program that does not parse must say where, cleanly; one
 //! that parses must print as source that parses to the same print and the same value, and
-//! evaluate to the value, gradients and nodes of the [reference graph](crate::reference);
+//! evaluate to the value, gradients and nodes of the [reference graph](mod@crate::reference);
 //! its graph must draw as DOT (and, if small, as SVG).
 
 use std::collections::HashMap;

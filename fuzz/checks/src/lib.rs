@@ -3,10 +3,10 @@
 //! (`fuzz/corpus/<target>/`) on stable Rust.
 //!
 //! - [`expr`]: the `grad` language: parse, print and parse back, evaluate, backward
-//!   (against the [reference graph](reference)), DOT and (small graphs) SVG.
+//!   (against the [reference graph](mod@reference)), DOT and (small graphs) SVG.
 //! - [`csv`]: the CSV loader, against the reference reader kept in this crate.
 //! - [`model_json`], [`safetensors`]: model files, loaded, saved and loaded back.
-//! - [`engine`]: random programs of engine calls against the [reference graph](reference).
+//! - [`engine`]: random programs of engine calls against the [reference graph](mod@reference).
 //! - [`predict_columns`]: `predict`'s matching of a file's columns to a model's features.
 //!
 //! Every error message a check meets must be free of terminal control characters
