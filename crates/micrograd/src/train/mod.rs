@@ -281,8 +281,8 @@ pub fn train_until(
     train_within(data, config, MAX_STEP_BYTES, on_step)
 }
 
-/// The most bytes of graph a chunk of the evaluation after training takes, unless a step's
-/// batch took more (see `train_within`).
+/// The most bytes of graph a chunk of the evaluation after training adds to the fixed part
+/// (the parameters), unless a step's batch took more (see `train_within`).
 const EVAL_BYTES: usize = 64_000_000;
 
 /// [`train_until`] with a step graph budget of `budget` bytes.
@@ -336,12 +336,14 @@ fn train_within(
         }
     }
 
-    // The evaluation needs no gradient, so it need not be one graph: its chunks keep to
-    // EVAL_BYTES (or a step's batch, whose graph was already afforded), so that a large data
-    // set trained in small batches peaks at its data, not at the budget.
+    // The evaluation needs no gradient, so it need not be one graph: its chunks add at most
+    // EVAL_BYTES to the graph's fixed part (or take a step's batch, whose graph was already
+    // afforded), so that a large data set trained in small batches peaks at its data, not at
+    // the budget.
     let batch = config.batch_size.unwrap_or(n).min(n);
+    let fixed = config.step_graph(&spec, 0).bytes;
     let chunk = config
-        .max_examples(&spec, budget.min(EVAL_BYTES))
+        .max_examples(&spec, budget.min(fixed.saturating_add(EVAL_BYTES)))
         .max(batch);
     let (loss, accuracy) = objective.evaluate_all(&model, &params, config.l2, chunk);
     let seconds = start.elapsed().as_secs_f64();
