@@ -41,6 +41,7 @@ pub mod demo;
 pub mod grad;
 pub mod perf;
 pub mod predict;
+pub mod serve;
 pub mod train;
 
 /// A tiny autograd engine and neural-net library, after Karpathy's micrograd.
@@ -65,6 +66,9 @@ pub enum Command {
     Predict(predict::PredictArgs),
     /// Run a performance workload.
     Bench(bench::BenchArgs),
+    /// Serve the explorer: a local page to step through backpropagation and watch a network
+    /// learn.
+    Serve(serve::ServeArgs),
 }
 
 /// A failure to report: a message for stderr and the process exit status.
@@ -192,6 +196,7 @@ pub fn main() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Serve(a) => serve::run(a),
     }
     .and_then(|()| flush_stdout());
     match result {

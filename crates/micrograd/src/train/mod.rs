@@ -292,6 +292,27 @@ fn train_within(
     budget: usize,
     mut on_step: impl FnMut(&StepInfo) -> ControlFlow<()>,
 ) -> Result<TrainReport, TrainError> {
+    train_observed_within(data, config, budget, |s, _| on_step(s))
+}
+
+/// As [`train_until`], and `on_step` also sees the model after each step's update (to draw
+/// it while it learns, as `micrograd serve` does). The callback runs on the training thread,
+/// inside the step's [`Tape::scope`]: nodes it makes are released with the step's.
+pub fn train_observed(
+    data: &Dataset,
+    config: &TrainConfig,
+    on_step: impl FnMut(&StepInfo, &MLP) -> ControlFlow<()>,
+) -> Result<TrainReport, TrainError> {
+    train_observed_within(data, config, MAX_STEP_BYTES, on_step)
+}
+
+/// [`train_observed`] with a step graph budget of `budget` bytes.
+fn train_observed_within(
+    data: &Dataset,
+    config: &TrainConfig,
+    budget: usize,
+    mut on_step: impl FnMut(&StepInfo, &MLP) -> ControlFlow<()>,
+) -> Result<TrainReport, TrainError> {
     let spec = config.architecture_within(data, budget)?;
     let objective = Objective::new(data, config.loss)?;
     let start = Instant::now();
@@ -324,13 +345,14 @@ fn train_within(
         optimizer.step(&params, lr);
         loss_history.push(loss);
         accuracy_history.push(accuracy);
-        let flow = on_step(&StepInfo {
+        let info = StepInfo {
             step: k + 1,
             steps: config.steps,
             loss,
             accuracy,
             lr,
-        });
+        };
+        let flow = on_step(&info, &model);
         if flow.is_break() {
             return Err(TrainError::Stopped { step: k + 1 });
         }

@@ -49,7 +49,7 @@ pub use layout::{
     GraphLayout, MAX_SVG_VALUES, NodeBox, NodeKind, OPTIMIZE_MAX_VALUES, graph_layout, to_svg,
     write_svg,
 };
-pub use plot::{Boundary, boundary_svg, curves_svg, save_boundary, save_curves};
+pub use plot::{Boundary, boundary_png, boundary_svg, curves_svg, save_boundary, save_curves};
 pub use raster::{Image, encode_png};
 
 use std::fmt;

@@ -628,6 +628,17 @@ pub fn save_boundary(
     )
 }
 
+/// The decision boundary ([`boundary_svg`]) as PNG bytes (1200 × 1120 pixels), for a caller
+/// that sends the picture rather than writing a file (`micrograd serve`'s export).
+pub fn boundary_png(
+    b: &Boundary,
+    points: &[[f64; 2]],
+    labels: &[usize],
+    title: &str,
+) -> Result<Vec<u8>, VizError> {
+    encode_png(&rasterize(&boundary_scene(b, points, labels, title)))
+}
+
 /// Writes the loss/accuracy curves ([`curves_svg`]) to `path`: a PNG (1440 × 840 pixels)
 /// if the name ends in `.png`, else SVG (as [`save_boundary`]).
 pub fn save_curves(

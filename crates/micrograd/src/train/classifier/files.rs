@@ -31,19 +31,36 @@ impl Classifier {
         model::save_json_with_meta(path, &self.model, Some(&self.meta()))
     }
 
+    /// The JSON model file's text, as [`Classifier::save_json`] writes it (for a caller that
+    /// sends the file rather than writing it, as `micrograd serve`'s export).
+    ///
+    /// Errors if a weight is not finite.
+    pub fn to_json_string(&self) -> Result<String, ModelError> {
+        model::to_json_string_with_meta(&self.model, Some(&self.meta()))
+    }
+
+    /// The safetensors file's bytes, as [`Classifier::save_safetensors`] writes them.
+    pub fn safetensors_bytes(&self) -> Vec<u8> {
+        model::safetensors_bytes_with_meta(&self.model, &self.safetensors_meta())
+    }
+
+    /// The `__metadata__` strings of [`Classifier::save_safetensors`].
+    fn safetensors_meta(&self) -> BTreeMap<String, String> {
+        let list = |v: &[String]| serde_json::to_string(v).expect("strings serialize");
+        BTreeMap::from([
+            (ST_KEYS[0].to_string(), META_KIND.to_string()),
+            (ST_KEYS[1].to_string(), self.loss.name().to_string()),
+            (ST_KEYS[2].to_string(), list(&self.class_names)),
+            (ST_KEYS[3].to_string(), list(&self.feature_names)),
+        ])
+    }
+
     /// Saves the weights as safetensors (for PyTorch), with the architecture and, as
     /// `__metadata__` strings, the classifier's kind, loss, class names and feature names
     /// (the lists JSON-encoded): `micrograd_kind`, `micrograd_loss`, `micrograd_class_names`,
     /// `micrograd_feature_names`.
     pub fn save_safetensors(&self, path: &Path) -> Result<(), ModelError> {
-        let list = |v: &[String]| serde_json::to_string(v).expect("strings serialize");
-        let extra = BTreeMap::from([
-            (ST_KEYS[0].to_string(), META_KIND.to_string()),
-            (ST_KEYS[1].to_string(), self.loss.name().to_string()),
-            (ST_KEYS[2].to_string(), list(&self.class_names)),
-            (ST_KEYS[3].to_string(), list(&self.feature_names)),
-        ]);
-        model::save_safetensors_with_meta(path, &self.model, &extra)
+        model::save_safetensors_with_meta(path, &self.model, &self.safetensors_meta())
     }
 
     /// Loads a model file: a JSON file (by [`Classifier::save_json`], or any
