@@ -127,14 +127,26 @@ fn file_names_labels_and_columns_are_escaped() {
 fn bench_sizes_are_bounded_before_allocating() {
     // Each of these aborted with `memory allocation of N bytes failed` and a backtrace.
     for (args, flag) in [
-        (&["bench", "parallel", "--points", "100000000000"][..], "--points"),
-        (&["bench", "chain", "--length", "1000000000"][..], "--length"),
-        (&["bench", "longrun", "--steps", "100000000000"][..], "--steps"),
+        (
+            &["bench", "parallel", "--points", "100000000000"][..],
+            "--points",
+        ),
+        (
+            &["bench", "chain", "--length", "1000000000"][..],
+            "--length",
+        ),
+        (
+            &["bench", "longrun", "--steps", "100000000000"][..],
+            "--steps",
+        ),
     ] {
         let o = micrograd(args);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(flag) && err.contains("is not in"), "{args:?}: {err}");
+        assert!(
+            err.contains(flag) && err.contains("is not in"),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("memory allocation"), "{args:?}: {err}");
     }
 }
