@@ -150,3 +150,33 @@ fn bench_sizes_are_bounded_before_allocating() {
         assert!(!err.contains("memory allocation"), "{args:?}: {err}");
     }
 }
+
+/// The `predict_columns` fuzz target's crash through the binary: a model file whose feature
+/// names include "" (edited by hand) and a header with an empty field panicked (status
+/// 101); it is a missing column (status 2).
+#[test]
+fn a_model_feature_named_empty_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "d.csv", b"a,b,c,y\n1,0,2,p\n-1,0.5,3,q\n");
+    let model = dir.path().join("m.json").display().to_string();
+    let o = micrograd(&["train", "--data", &csv, "--steps", "2", "--save", &model]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let json = std::fs::read_to_string(&model).unwrap();
+    let edited = json.replacen("\"b\"", "\"\"", 1);
+    assert_ne!(json, edited);
+    std::fs::write(&model, edited).unwrap();
+    let data = write(dir.path(), "e.csv", b"y,c,a,\np,0,0,5\nq,1,2,6\n");
+    let o = micrograd(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &data,
+        "--label-column",
+        "y",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("are not in the header"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
