@@ -55,7 +55,11 @@ pub fn safetensors(data: &[u8]) {
             let _ = std::fs::remove_file(&path);
             assert_eq!(back.spec(), mlp.spec());
             assert!(back.weights().iter().zip(&w).all(|(a, b)| same(*a, *b)));
-            assert_eq!(meta2.len(), meta.len().max(2));
+            // The extra strings come back as they were, beside the library's own two keys
+            // (written whether or not the file had them).
+            assert_eq!(meta2.len(), extra.len() + 2, "{meta2:?}");
+            assert!(extra.iter().all(|(k, v)| meta2.get(k) == Some(v)));
+            assert_eq!(meta2.get("format").map(String::as_str), Some("pt"));
         }
         Err(e) => assert_clean("load_safetensors", &e.to_string()),
     }
