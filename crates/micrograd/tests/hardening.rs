@@ -86,3 +86,11 @@ fn a_feature_named_empty_is_missing_not_a_panic() {
     let rows = c.parse_csv("x1,y,x0\n1,p,2\n3,q,4\n", None).unwrap();
     assert_eq!(rows.features(), [[1.0, 2.0], [3.0, 4.0]]);
 }
+
+#[test]
+fn an_unknown_name_is_escaped() {
+    let e = "re\x1b[2Jlu"
+        .parse::<micrograd::nn::Activation>()
+        .unwrap_err();
+    assert!(e.to_string().starts_with("unknown activation `re\\u{1b}[2Jlu`"), "{e}");
+}
