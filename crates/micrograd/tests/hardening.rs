@@ -92,5 +92,9 @@ fn an_unknown_name_is_escaped() {
     let e = "re\x1b[2Jlu"
         .parse::<micrograd::nn::Activation>()
         .unwrap_err();
-    assert!(e.to_string().starts_with("unknown activation `re\\u{1b}[2Jlu`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("unknown activation `re\\u{1b}[2Jlu`"),
+        "{e}"
+    );
 }
