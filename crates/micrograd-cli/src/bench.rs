@@ -22,6 +22,9 @@ pub enum Workload {
     Longrun,
     /// W1 on 1,000 seeded moons points, gradient data-parallel over `--threads` threads.
     Parallel,
+    /// `micrograd train --data moons --samples POINTS --layers WIDTH,WIDTH --steps STEPS`,
+    /// time per step (default 20 steps).
+    Scale,
 }
 
 /// Arguments of `micrograd bench`.
@@ -49,6 +52,20 @@ pub struct BenchArgs {
     /// Points for `parallel` (at most 1,000,000, as `train --samples`).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLES as u64))]
     pub points: u64,
+    /// Neurons per hidden layer for `scale`.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub width: u64,
+    /// `scale`, `parallel`: rebuild the graph every step instead of recording it once and
+    /// replaying it (batched, as `micrograd train` does).
+    #[arg(long)]
+    pub rebuild: bool,
+    /// `moons --replay`, `longrun --replay`: replay node by node, not batched.
+    #[arg(long)]
+    pub node_by_node: bool,
+    /// `scale`: also write the data and the initial weights to FILE (JSON), for the same
+    /// training in PyTorch (`bench/py/scale_torch.py`).
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<std::path::PathBuf>,
     /// Chain length for `chain` (at most 40,000,000 operations: a tape of about 1 GB).
     #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_CHAIN))]
     pub length: u64,
@@ -69,6 +86,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         Workload::Chain => chain(args),
         Workload::Longrun => longrun(args),
         Workload::Parallel => parallel(args),
+        Workload::Scale => scale(args)?,
     };
     if args.json {
         outln!("{out}")
@@ -91,6 +109,7 @@ fn moons(args: &BenchArgs) -> Json {
     let mut final_loss = f64::NAN;
     for _ in 0..args.repeat {
         let mut w1 = MoonsStep::new(perf::moons_100(), SEED);
+        w1.set_batched(!args.node_by_node);
         for _ in 0..n {
             let t = Instant::now();
             final_loss = if args.replay {
@@ -104,7 +123,11 @@ fn moons(args: &BenchArgs) -> Json {
     let (med, min, max) = median_min_max(&mut times);
     json!({
         "workload": "moons",
-        "mode": if args.replay { "replay" } else { "rebuild" },
+        "mode": match (args.replay, args.node_by_node) {
+            (false, _) => "rebuild",
+            (true, false) => "replay",
+            (true, true) => "replay (node by node)",
+        },
         "steps": times.len(),
         "per_step_ms_median": ms(med),
         "per_step_ms_min": ms(min),
@@ -174,7 +197,7 @@ fn parallel(args: &BenchArgs) -> Json {
     let mut final_loss = f64::NAN;
     for _ in 0..args.repeat {
         let data = perf::make_moons(args.points as usize, 0.1, SEED);
-        let mut w = ParallelMoons::new(data, args.threads as usize, SEED);
+        let mut w = ParallelMoons::with_replay(data, args.threads as usize, SEED, !args.rebuild);
         for _ in 0..n {
             let t = Instant::now();
             final_loss = w.step();
@@ -184,6 +207,7 @@ fn parallel(args: &BenchArgs) -> Json {
     let (med, min, max) = median_min_max(&mut times);
     json!({
         "workload": "parallel",
+        "mode": if args.rebuild { "rebuild" } else { "replay" },
         "threads": args.threads,
         "points": args.points,
         "steps": times.len(),
@@ -192,6 +216,74 @@ fn parallel(args: &BenchArgs) -> Json {
         "per_step_ms_max": ms(max),
         "last_loss": final_loss,
     })
+}
+
+fn scale(args: &BenchArgs) -> Result<Json, CliError> {
+    let (points, width) = (args.points as usize, args.width as usize);
+    let n = steps(args, 20);
+    let replay = !args.rebuild;
+    if let Some(path) = &args.dump {
+        dump_scale(path, points, width, n)?;
+    }
+    let mut times = Vec::with_capacity(n * args.repeat as usize);
+    let mut totals = Vec::new();
+    let mut last = None;
+    for _ in 0..args.repeat {
+        let r = perf::scale(points, width, n, replay);
+        times.extend_from_slice(&r.step_s);
+        totals.push(r.total_s);
+        last = Some(r);
+    }
+    let r = last.expect("repeat >= 1");
+    let first_step = r.step_s[0];
+    let (med, min, max) = median_min_max(&mut times);
+    let (total, _, _) = median_min_max(&mut totals);
+    Ok(json!({
+        "workload": "scale",
+        "mode": if replay { "replay" } else { "rebuild" },
+        "points": points,
+        "width": width,
+        "steps": times.len(),
+        "per_step_ms_median": ms(med),
+        "per_step_ms_min": ms(min),
+        "per_step_ms_max": ms(max),
+        "first_step_ms": ms(first_step),
+        "run_ms_median": ms(total),
+        "loss": r.loss,
+        "accuracy": r.accuracy,
+    }))
+}
+
+/// Writes the scale workload's data, targets (±1) and initial weights (in
+/// `Module::parameters` order: per neuron its weights, then its bias) as JSON.
+fn dump_scale(
+    path: &std::path::Path,
+    points: usize,
+    width: usize,
+    steps: usize,
+) -> Result<(), CliError> {
+    use micrograd::data::TargetEncoding;
+    use micrograd::nn::MLP;
+    let data = perf::scale_data(points);
+    let config = perf::scale_config(width, steps, true);
+    let spec = config
+        .architecture(&data)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let weights = {
+        let _scope = micrograd::Tape::scope();
+        MLP::init(&spec, config.seed).weights()
+    };
+    let y = data
+        .binary_targets(TargetEncoding::PlusMinusOne)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let mut sizes = vec![spec.nin];
+    sizes.extend(spec.layers.iter().map(|l| l.nout));
+    let out = json!({
+        "x": data.features, "y": y, "sizes": sizes, "weights": weights,
+        "steps": steps, "lr": config.lr, "l2": config.l2,
+    });
+    std::fs::write(path, out.to_string())
+        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
 }
 
 fn print_text(out: &Json) -> Result<(), CliError> {
@@ -213,6 +305,21 @@ fn print_text(out: &Json) -> Result<(), CliError> {
                 f("per_step_ms_max"),
                 out["steps"],
                 f("last_loss")
+            )?;
+        }
+        Some("scale") => {
+            outln!(
+                "scale ({} points, layers {w},{w}, {}): per step median {:.4} ms, min {:.4} ms, \
+                 first step {:.4} ms, whole run {:.3} ms; loss {:.6}, accuracy {}",
+                out["points"],
+                out["mode"].as_str().unwrap_or(""),
+                f("per_step_ms_median"),
+                f("per_step_ms_min"),
+                f("first_step_ms"),
+                f("run_ms_median"),
+                f("loss"),
+                f("accuracy"),
+                w = out["width"],
             )?;
         }
         Some("chain") => {

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::CliError;
 use micrograd::expr;
-use micrograd::{Tape, Value, viz};
+use micrograd::{Tape, viz};
 
 /// Arguments of `micrograd grad`.
 #[derive(Debug, Args)]
@@ -28,12 +28,15 @@ pub struct GradArgs {
     pub json: bool,
 
     /// Also write the graph (values, gradients, operations; labelled with the program's
-    /// names) to FILE in Graphviz DOT.
-    #[arg(long, value_name = "FILE")]
+    /// names) to FILE in Graphviz DOT; `-` writes it to standard output (the report then
+    /// goes to standard error).
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub dot: Option<PathBuf>,
 
-    /// Also draw the graph as an SVG picture in FILE (no Graphviz needed).
-    #[arg(long, value_name = "FILE")]
+    /// Also draw the graph as a picture in FILE (no Graphviz needed): SVG, or PNG if FILE
+    /// ends in .png; `-` writes the SVG to standard output (the report then goes to
+    /// standard error).
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub svg: Option<PathBuf>,
 }
 
@@ -55,6 +58,7 @@ Gradients are taken with respect to the inputs given as NAME=VALUE.",
 
 /// Runs `micrograd grad`.
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
+    check_picture_paths(args)?;
     let inputs = parse_inputs(&args.inputs)?;
     let program = expr::parse(&args.program).map_err(|e| CliError::usage(e.to_string()))?;
     for w in reassigned_inputs(&program, &inputs) {
@@ -71,20 +75,76 @@ pub fn run(args: &GradArgs) -> Result<(), CliError> {
     if args.dot.is_some() || args.svg.is_some() {
         let root = ev.graph_root();
         if let Some(path) = &args.dot {
-            write_file(path, "--dot", &viz::to_dot(root))?;
+            write_picture(path, "--dot", viz::to_dot(root).as_bytes())?;
         }
         if let Some(path) = &args.svg {
-            write_file(path, "--svg", &draw_svg(root)?)?;
+            let layout = viz::graph_layout(root)
+                .map_err(|e| CliError::failure(format!("--svg: cannot draw the graph: {e}")))?;
+            if is_png(path) {
+                let png = layout
+                    .png()
+                    .map_err(|e| CliError::failure(format!("--svg {}: {e}", path.display())))?;
+                write_picture(path, "--svg", &png)?;
+            } else {
+                write_picture(path, "--svg", layout.svg.as_bytes())?;
+            }
         }
     }
-    if args.json {
+    // A picture on standard output keeps it clean: the report goes to standard error.
+    let to_stderr = [&args.dot, &args.svg]
+        .into_iter()
+        .any(|p| p.as_deref().is_some_and(is_stdout));
+    let report = if args.json {
         let (text, warnings) = format_json(value, &grads);
         for w in warnings {
             errln!("warning: {w}");
         }
-        outln!("{text}")?;
+        format!("{text}\n")
     } else {
-        out!("{}", format_plain(value, &grads))?;
+        format_plain(value, &grads)
+    };
+    if to_stderr {
+        crate::write_stderr(format_args!("{report}"));
+    } else {
+        out!("{report}")?;
+    }
+    Ok(())
+}
+
+/// Whether `path` is `-`, standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Whether `path` names a PNG file (`.png`, any case).
+fn is_png(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+}
+
+/// Checks the picture flags before any work: one of them at most on standard output, and
+/// `--dot` (text) not into an image file.
+fn check_picture_paths(args: &GradArgs) -> Result<(), CliError> {
+    if let (Some(d), Some(s)) = (&args.dot, &args.svg)
+        && is_stdout(d)
+        && is_stdout(s)
+    {
+        return Err(CliError::usage(
+            "--dot - and --svg - cannot both write to standard output; give one of them a file",
+        ));
+    }
+    if let Some(d) = &args.dot {
+        let ext = d
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        if let Some(ext @ ("png" | "svg" | "jpg" | "jpeg" | "gif" | "pdf")) = ext.as_deref() {
+            return Err(CliError::usage(format!(
+                "--dot {}: --dot writes Graphviz DOT text, not a .{ext} picture; use \
+                 --svg {} to draw the graph, or a .dot file name",
+                d.display(),
+                d.display()
+            )));
+        }
     }
     Ok(())
 }
@@ -122,13 +182,17 @@ pub fn reassigned_inputs(program: &expr::Program, inputs: &[(String, f64)]) -> V
     warnings
 }
 
-fn draw_svg(root: Value) -> Result<String, CliError> {
-    viz::to_svg(root).map_err(|e| CliError::failure(format!("--svg: cannot draw the graph: {e}")))
-}
-
-/// Writes `text` to `path`; a failure names the flag and the path (exit status 1).
-fn write_file(path: &Path, flag: &str, text: &str) -> Result<(), CliError> {
-    std::fs::write(path, text)
+/// Writes a picture to `path`, or to standard output for `-`; a failure names the flag and
+/// the path (exit status 1).
+fn write_picture(path: &Path, flag: &str, bytes: &[u8]) -> Result<(), CliError> {
+    if is_stdout(path) {
+        use std::io::Write as _;
+        return std::io::stdout()
+            .lock()
+            .write_all(bytes)
+            .map_err(|e| CliError::from_stdout(&e));
+    }
+    std::fs::write(path, bytes)
         .map_err(|e| CliError::failure(format!("{flag}: cannot write {}: {e}", path.display())))
 }
 

@@ -18,7 +18,7 @@ use micrograd::train::{
     Classifier, ConfigError, LossKind, StepInfo, TrainConfig, TrainError, TrainReport, byte_size,
     group_digits, short_number, train_until,
 };
-use micrograd::viz::{Boundary, save_boundary, save_curves};
+use micrograd::viz::{Boundary, BoundaryNames, save_boundary_named, save_curves};
 
 /// Arguments of `micrograd train` (boxed: they are many, and the subcommand enum stays small).
 #[derive(Debug, Args)]
@@ -95,6 +95,10 @@ pub struct TrainOpts {
     /// Print one JSON object at the end on stdout (progress goes to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Rebuild the graph every step instead of recording it once and replaying it, the
+    /// examples side by side (the results are the same to the bit).
+    #[arg(long)]
+    pub no_replay: bool,
 }
 
 /// The most examples `--samples` generates.
@@ -332,6 +336,7 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
         steps: args.steps,
         batch_size: args.batch_size,
         seed: args.seed,
+        replay: !args.no_replay,
     };
     cfg.validate().map_err(|e| bad(&e))?;
     layers?;
@@ -705,7 +710,15 @@ fn plot_boundary(path: &Path, data: &Dataset, report: &TrainReport) -> Result<()
             c.predict_class(&[x, y])
         })
     };
-    save_boundary(path, &b, &points, &data.classes, &title(c, report))
+    // The legend names the classes by their labels in the data, the axes by its features.
+    let feature = |i: usize| {
+        data.feature_names
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("x{i}"))
+    };
+    let names = BoundaryNames::new(&data.class_names, &feature(0), &feature(1));
+    save_boundary_named(path, &b, &points, &data.classes, &title(c, report), &names)
         .map_err(|e| CliError::failure(format!("--plot: {e}")))
 }
 

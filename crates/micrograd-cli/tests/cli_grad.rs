@@ -416,3 +416,102 @@ fn help_and_errors_list_the_tables_functions() {
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(err.contains(&format!("the functions are {names}")), "{err}");
 }
+
+const NEURON: [&str; 6] = [
+    "n = x1*w1 + x2*w2 + b; o = tanh(n)",
+    "x1=2",
+    "x2=0",
+    "w1=-3",
+    "w2=1",
+    "b=6.8813735870194432",
+];
+
+/// The width and height in a PNG's header, after checking its signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+#[test]
+fn dash_writes_the_picture_to_stdout_and_the_report_to_stderr() {
+    let mut args = NEURON.to_vec();
+    args.extend(["--svg", "-"]);
+    let o = grad(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = stdout(&o);
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
+    assert!(svg.contains(">grad -1.5000</text>"));
+    assert!(
+        stderr(&o).starts_with("value    0.70710678118649"),
+        "{}",
+        stderr(&o)
+    );
+
+    let mut args = NEURON.to_vec();
+    args.extend(["--dot", "-", "--json"]);
+    let o = grad(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dot = stdout(&o);
+    assert!(
+        dot.starts_with("digraph micrograd {") && dot.ends_with("}\n"),
+        "{dot}"
+    );
+    assert!(
+        stderr(&o).starts_with("{\"value\": 0.70710678118649"),
+        "{}",
+        stderr(&o)
+    );
+    // No file named `-` is made.
+    assert!(!std::path::Path::new("-").exists());
+
+    let mut args = NEURON.to_vec();
+    args.extend(["--dot", "-", "--svg", "-"]);
+    let err = usage_error(&args);
+    assert!(
+        err.contains("cannot both write to standard output"),
+        "{err}"
+    );
+}
+
+#[test]
+fn svg_to_a_png_name_writes_a_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("neuron.png");
+    let svg = dir.path().join("neuron.svg");
+    let mut args = NEURON.to_vec();
+    let (png_s, svg_s) = (png.to_str().unwrap(), svg.to_str().unwrap());
+    args.extend(["--svg", png_s]);
+    let o = grad(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("value "));
+    let bytes = std::fs::read(&png).unwrap();
+    // The SVG's size, two pixels per unit.
+    let mut args = NEURON.to_vec();
+    args.extend(["--svg", svg_s]);
+    assert!(grad(&args).status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let attr = |name: &str| -> u32 {
+        let at = text.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        text[at..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap() as u32
+    };
+    assert_eq!(png_size(&bytes), (2 * attr("width"), 2 * attr("height")));
+
+    // DOT is text: a picture name is an error that says what to use.
+    let mut args = NEURON.to_vec();
+    args.extend(["--dot", png_s]);
+    let err = usage_error(&args);
+    assert!(
+        err.contains("--dot") && err.contains("not a .png picture") && err.contains("--svg"),
+        "{err}"
+    );
+}

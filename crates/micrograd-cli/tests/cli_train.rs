@@ -451,9 +451,41 @@ fn plots_are_written_as_svg_or_png() {
         svg.contains("MLP 2-16-16-1, svm loss, 10 steps"),
         "title in the picture"
     );
+    // The legend names the classes by their labels in the data, the axes by its features.
+    for text in [
+        ">class -1</text>",
+        ">class 1</text>",
+        ">x0</text>",
+        ">x1</text>",
+    ] {
+        assert!(svg.contains(text), "{text} missing from the boundary plot");
+    }
     let png = std::fs::read(&l).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), (1440, 880));
     assert!(stdout(&o).contains(&format!("wrote decision boundary to {}", b.display())));
+    // The loss plot's steps count from 1, as the log does, with a legend.
+    let c = dir.path().join("c.svg");
+    let o = micrograd(&["train", "--steps", "10", "--loss-plot", c.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let curves = std::fs::read_to_string(&c).unwrap();
+    for text in [
+        ">1</text>",
+        ">10</text>",
+        ">step</text>",
+        ">loss</text>",
+        ">accuracy</text>",
+    ] {
+        assert!(curves.contains(text), "{text} missing from the loss plot");
+    }
+    // the step axis's labels: the texts on the line under the frame
+    let steps: Vec<&str> = curves
+        .lines()
+        .filter(|l| l.contains(" y=\"397\" font-size=\"11\""))
+        .filter_map(|l| l.split('>').nth(1)?.strip_suffix("</text"))
+        .collect();
+    assert_eq!(steps, ["1", "2", "4", "6", "8", "10"]);
     let pdf = dir.path().join("curves.pdf").display().to_string();
     fails_with(
         &["train", "--loss-plot", &pdf],

@@ -171,6 +171,9 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         steps: req.steps,
         batch_size: req.batch_size,
         seed: req.seed,
+        // The step replayed across its examples, as `micrograd train` does (the same
+        // numbers as rebuilding it).
+        replay: true,
     };
     let spec = config.architecture(&d).map_err(|e| {
         let hint = match &e {
@@ -1127,13 +1130,19 @@ pub fn export(
                 snap.step,
                 snap.steps
             );
+            let names = viz::BoundaryNames::new(
+                &s.data.class_names,
+                &s.data.feature_names[0],
+                &s.data.feature_names[1],
+            );
             if file == "boundary.svg" {
                 Ok((
-                    viz::boundary_svg(&b, &points, &s.data.classes, &title).into_bytes(),
+                    viz::boundary_svg_named(&b, &points, &s.data.classes, &title, &names)
+                        .into_bytes(),
                     "image/svg+xml",
                 ))
             } else {
-                viz::boundary_png(&b, &points, &s.data.classes, &title)
+                viz::boundary_png(&b, &points, &s.data.classes, &title, &names)
                     .map(|p| (p, "image/png"))
                     .map_err(|e| ApiError::internal(format!("cannot draw the boundary: {e}")))
             }

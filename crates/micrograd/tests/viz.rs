@@ -142,8 +142,13 @@ fn nary_nodes_have_an_edge_from_every_operand() {
     let (did, sid) = (d.id(), s.id());
     assert_eq!(dot.matches(&format!(" -> op{did};")).count(), 6);
     assert_eq!(dot.matches(&format!(" -> op{sid};")).count(), 3);
-    assert!(dot.contains(&format!("op{did} [shape=ellipse, label=\"dot\"]")));
-    assert!(dot.contains(&format!("op{sid} [shape=ellipse, label=\"sum\"]")));
+    // An n-ary node says what it computes, and its tooltip spells it out.
+    assert!(dot.contains(&format!(
+        "op{did} [shape=ellipse, label=\"w·x\", tooltip=\"dot: w0*x0 + w1*x1 + w2*x2\"]"
+    )));
+    assert!(dot.contains(&format!(
+        "op{sid} [shape=ellipse, label=\"sum\", tooltip=\"sum of its 3 operands\"]"
+    )));
     assert!(dot.contains("{ data 32.0000 | grad 1.0000 }"));
     assert_eq!(dot.matches(" -> ").count(), 6 + 1 + 3 + 1);
     // The SVG draws it too, without overlaps.
@@ -310,11 +315,13 @@ fn boundary_svg_has_every_cell_and_point() {
     assert!(svg.starts_with("<svg"));
     check_balanced(&svg);
     assert_eq!(svg.matches("class=\"cell\"").count(), 25 * 25);
-    assert_eq!(svg.matches("<circle").count(), pts.len());
+    assert_eq!(svg.matches("<circle").count(), pts.len() + 2);
     assert!(svg.contains("moons &lt;MLP&gt;"));
-    // Points take their class colour: red for class 0, blue for class 1.
-    assert_eq!(svg.matches("fill=\"#d73027\" stroke").count(), 40);
-    assert_eq!(svg.matches("fill=\"#4575b4\" stroke").count(), 40);
+    // Points take their class colour: vermillion for class 0, blue for class 1 (and one
+    // disc of each in the legend).
+    assert_eq!(svg.matches("fill=\"#d55e00\" stroke").count(), 41);
+    assert_eq!(svg.matches("fill=\"#0072b2\" stroke").count(), 41);
+    assert!(svg.contains(">class 0</text>") && svg.contains(">class 1</text>"));
 }
 
 #[test]
@@ -365,12 +372,12 @@ fn saves_svg_and_png_by_extension() {
     viz::save_boundary(&svg, &b, &pts, &labels, "t").unwrap();
     viz::save_boundary(&png, &b, &pts, &labels, "t").unwrap();
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
-    assert_eq!(png_size(&png), (1200, 1120));
+    assert_eq!(png_size(&png), (1200, 1160));
 
     let loss = [1.0, 0.5, 0.25];
     let c = dir.path().join("c.png");
     viz::save_curves(&c, &loss, &[0.5, 0.75, 1.0], "t").unwrap();
-    assert_eq!(png_size(&c), (1440, 840));
+    assert_eq!(png_size(&c), (1440, 880));
     let noext = dir.path().join("curves");
     viz::save_curves(&noext, &loss, &[], "t").unwrap();
     assert!(std::fs::read_to_string(&noext).unwrap().starts_with("<svg"));
@@ -406,18 +413,22 @@ fn graph_reads_left_to_right() {
 
 #[test]
 fn far_apart_uses_are_laid_out_fast_or_refused() {
-    use micrograd::Value;
-    // x + x + ... + x: x feeds operations ever further away (layout-rs adds a virtual node
-    // per skipped rank); 40 terms are drawn, 200 are refused with a hint instead of a hang
+    // x + x + ... + x: x feeds operations ever further away; its edges share one chain of
+    // virtual nodes, so 200 terms (refused before) are drawn.
     let x = Value::new(1.0).with_label("x");
     let mut y = x;
-    for _ in 1..40 {
+    for _ in 1..200 {
         y += x;
     }
-    assert!(micrograd::viz::to_svg(y).is_ok());
-    for _ in 40..200 {
-        y += x;
+    let l = viz::graph_layout(y).unwrap();
+    assert!(l.stats.virtual_nodes < 400, "{:?}", l.stats);
+    // 330 leaves summed twice, in order: each leaf is used ~660 columns apart, 217,798
+    // virtual nodes in all: refused with a hint, before any layout work.
+    let xs = Value::leaves(&[0.5; 330]);
+    let mut c = xs[0] + xs[1];
+    for &v in xs[2..].iter().chain(&xs) {
+        c += v;
     }
-    let err = micrograd::viz::to_svg(y).unwrap_err().to_string();
-    assert!(err.contains("--dot"), "{err}");
+    let err = viz::to_svg(c).unwrap_err().to_string();
+    assert!(err.contains("--dot") && err.contains("217798"), "{err}");
 }

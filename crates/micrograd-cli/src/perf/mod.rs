@@ -9,6 +9,8 @@
 //!   backward.
 //! - **W3, the long run** ([`longrun`]): W1 for many steps, watching resident memory.
 //! - The data-parallel W1 on 1,000 points ([`ParallelMoons`]).
+//! - The scale workload ([`scale`]): `micrograd train` on N moons points with two hidden
+//!   layers of W neurons, timed per step (the scale table of `bench/compare --scale`).
 //!
 //! Every workload returns numbers that can be checked (losses, `x`, `dx/dx0`), so a benchmark
 //! that got faster by computing something else is caught by the tests.
@@ -20,5 +22,6 @@ mod workloads;
 pub use moons::{Moons, make_moons, moons_100};
 pub use rss::{peak_rss_kib, rss_kib};
 pub use workloads::{
-    ChainResult, LongRunResult, MoonsStep, ParallelMoons, chain, longrun, median_min_max,
+    ChainResult, LongRunResult, MoonsStep, ParallelMoons, ScaleResult, chain, longrun,
+    median_min_max, scale, scale_config, scale_data,
 };

@@ -1,11 +1,14 @@
 //! W1 (moons step), W2 (long chain), W3 (long run) and the data-parallel W1.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use super::moons::Moons;
 use super::rss::{peak_rss_kib, rss_kib};
+use micrograd::data::{self, Dataset};
 use micrograd::engine::{DataParallel, Recording, Tape, Value};
 use micrograd::nn::{MLP, MlpSpec, Module, loss};
+use micrograd::train::{TrainConfig, train_until};
 
 /// micrograd demo's hidden and output layer sizes (2 inputs).
 pub const NOUTS: [usize; 3] = [16, 16, 1];
@@ -50,6 +53,7 @@ pub struct MoonsStep {
     data: Moons,
     k: usize,
     recording: Option<Recording>,
+    batched: bool,
 }
 
 impl MoonsStep {
@@ -64,7 +68,15 @@ impl MoonsStep {
             data,
             k: 0,
             recording: None,
+            batched: true,
         }
+    }
+
+    /// Whether [`step_replay`](MoonsStep::step_replay) uses batched replay
+    /// (`Recording::record_batched`, the default) or replays node by node
+    /// (`Recording::record`). Call before the first replayed step.
+    pub fn set_batched(&mut self, batched: bool) {
+        self.batched = batched;
     }
 
     /// The model's parameters.
@@ -91,7 +103,8 @@ impl MoonsStep {
     }
 
     /// One step in replay mode: the graph is recorded at the first call, then re-run on the
-    /// updated parameters. Gives the same numbers as [`step`](MoonsStep::step).
+    /// updated parameters (batched: see [`set_batched`](MoonsStep::set_batched)). Gives the
+    /// same numbers as [`step`](MoonsStep::step).
     pub fn step_replay(&mut self) -> f64 {
         for p in &self.params {
             p.set_grad(0.0);
@@ -100,7 +113,12 @@ impl MoonsStep {
             Some(rec) => rec.replay(),
             None => {
                 let (model, params, data) = (&self.model, &self.params, &self.data);
-                let rec = Recording::record(|| moons_loss(model, params, data));
+                let build = || moons_loss(model, params, data);
+                let rec = if self.batched {
+                    Recording::record_batched(build)
+                } else {
+                    Recording::record(build)
+                };
                 rec.output().backward();
                 let loss = rec.output().data();
                 self.recording = Some(rec);
@@ -255,8 +273,15 @@ pub struct ParallelMoons {
 
 impl ParallelMoons {
     /// Splits `data` into `threads` shards (one thread each, the calling thread included);
-    /// the model's weights are drawn from `seed` as in [`MoonsStep::new`].
+    /// the model's weights are drawn from `seed` as in [`MoonsStep::new`]. Each step
+    /// rebuilds the shards' graphs (`DataParallel::new`).
     pub fn new(data: Moons, threads: usize, seed: u64) -> ParallelMoons {
+        ParallelMoons::with_replay(data, threads, seed, false)
+    }
+
+    /// As [`new`](ParallelMoons::new); with `replay`, the shards' graphs are recorded once
+    /// and replayed, examples side by side (`DataParallel::with_replay`): the same numbers.
+    pub fn with_replay(data: Moons, threads: usize, seed: u64, replay: bool) -> ParallelMoons {
         let n_total = data.len();
         let spec = MlpSpec::new(2, &NOUTS, micrograd::nn::Activation::Relu);
         let shards = data
@@ -276,7 +301,11 @@ impl ParallelMoons {
         };
         let f: ShardLoss = shard_loss;
         ParallelMoons {
-            dp: DataParallel::new(shards, f),
+            dp: if replay {
+                DataParallel::with_replay(shards, f)
+            } else {
+                DataParallel::new(shards, f)
+            },
             grad: vec![0.0; weights.len()],
             weights,
             k: 0,
@@ -303,5 +332,66 @@ impl ParallelMoons {
     /// The current weights.
     pub fn weights(&self) -> &[f64] {
         &self.weights
+    }
+}
+
+/// The result of the scale workload ([`scale`]).
+#[derive(Clone, Debug)]
+pub struct ScaleResult {
+    /// Seconds of each step (the first one records the graph, with replay).
+    pub step_s: Vec<f64>,
+    /// Seconds of the whole `train_until` call (model, steps, final evaluation).
+    pub total_s: f64,
+    /// The loss on the whole data after the last step.
+    pub loss: f64,
+    /// The accuracy on the whole data after the last step.
+    pub accuracy: f64,
+}
+
+/// The configuration of `micrograd train --data moons --samples N --layers W,W --steps S`
+/// (and `--no-replay` for `replay = false`).
+pub fn scale_config(width: usize, steps: usize, replay: bool) -> TrainConfig {
+    TrainConfig {
+        hidden: vec![width, width],
+        steps,
+        replay,
+        ..TrainConfig::default()
+    }
+}
+
+/// The data of `micrograd train --data moons --samples N`.
+pub fn scale_data(points: usize) -> Dataset {
+    data::moons(points, 0.1, MLP::DEFAULT_SEED)
+}
+
+/// The scale workload: `micrograd train --data moons --samples points --layers width,width
+/// --steps steps` in-process (the library's `train_until`), timing every step.
+///
+/// ```
+/// use micrograd_cli::perf::scale;
+/// let (a, b) = (scale(40, 8, 10, true), scale(40, 8, 10, false));
+/// assert_eq!(a.loss.to_bits(), b.loss.to_bits()); // replay: the same numbers
+/// assert_eq!(a.step_s.len(), 10);
+/// ```
+pub fn scale(points: usize, width: usize, steps: usize, replay: bool) -> ScaleResult {
+    let data = scale_data(points);
+    let config = scale_config(width, steps, replay);
+    let wall = Instant::now();
+    let clock = || (Instant::now() - wall).as_secs_f64();
+    let mut step_s = Vec::with_capacity(steps);
+    let start = clock();
+    let mut last = start;
+    let report = train_until(&data, &config, |_| {
+        let now = clock();
+        step_s.push(now - last);
+        last = now;
+        ControlFlow::Continue(())
+    })
+    .expect("the scale workload trains");
+    ScaleResult {
+        step_s,
+        total_s: clock() - start,
+        loss: report.loss,
+        accuracy: report.accuracy,
     }
 }

@@ -6,10 +6,18 @@
 //! - `tape.rs`: the thread-local struct-of-arrays tape, scopes, and the backward sweep.
 //! - `value.rs`: the `Value` handle and its operator syntax.
 //! - `replay.rs`: [`Recording`], re-running a recorded graph on new leaf values.
+//! - `batch.rs`: batched replay, a recording's per-example stretches run across the examples;
+//!   `kernels.rs`: its matrix products (SIMD, the sweep's order of additions).
 //! - `parallel.rs`: [`DataParallel`], a gradient over data shards on worker threads.
 //! - `gradcheck.rs`: finite differences beside the engine's gradients.
+//! - `bindings.rs` (feature `bindings`): what a language binding needs besides: handles as
+//!   numbers, micrograd's backward, and freeing the nodes nothing holds (mark-compact).
 
+mod batch;
+#[cfg(feature = "bindings")]
+pub mod bindings;
 mod gradcheck;
+mod kernels;
 mod nary;
 mod ops;
 mod parallel;

@@ -178,6 +178,35 @@ macro_rules! ops {
         }
 
         impl OpCode {
+            /// As [`propagate`](OpCode::propagate), except that a scalar operation's term for
+            /// node `i - 1` (the next node a reverse sweep visits) is returned instead of added
+            /// into `grad[i - 1]`, so the sweep can add it from a register. A node that names
+            /// `i - 1` twice (`x * x`), and the n-ary operations, add every term into `grad`
+            /// and return `None`.
+            #[inline(always)]
+            #[allow(unused_variables, clippy::too_many_arguments)]
+            pub(crate) fn propagate_next(
+                self,
+                i: usize,
+                g: f64,
+                a: usize,
+                b: usize,
+                val: &[f64],
+                grad: &mut [f64],
+                consts: &[f64],
+                operands: &[u32],
+            ) -> Option<f64> {
+                match self {
+                    $( OpCode::$name => {
+                        propagate_next_arm!($arity, OpCode::$name, i, g, a, b, val, grad, consts, operands)
+                    } )*
+                    $( OpCode::$iname => {
+                        nary::propagate(OpCode::$iname, g, a, b, val, grad, operands);
+                        None
+                    } )*
+                }
+            }
+
             /// The code of a public operation (the same discriminant).
             #[inline(always)]
             pub(crate) const fn of(op: Op) -> OpCode {
@@ -231,6 +260,51 @@ macro_rules! propagate_arm {
         $grad[$a] += $g * da;
         $grad[$b] += $g * db;
     }};
+}
+
+/// One arm of [`OpCode::propagate_next`], by arity: a term for node `i - 1` is returned.
+macro_rules! propagate_next_arm {
+    (Leaf, $($rest:tt)*) => {
+        None
+    };
+    (Nary, $code:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident,
+        $consts:ident, $operands:ident) => {{
+        nary::propagate($code, $g, $a, $b, $val, $grad, $operands);
+        None
+    }};
+    (Unary, $code:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident,
+        $consts:ident, $operands:ident) => {{
+        let (da, _) = $code.public().partials($val[$a], 0.0, $val[$i]);
+        next_or_add($i, $a, $g * da, $grad)
+    }};
+    (WithConst, $code:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident,
+        $consts:ident, $operands:ident) => {{
+        let (da, _) = $code.public().partials($val[$a], $consts[$b], $val[$i]);
+        next_or_add($i, $a, $g * da, $grad)
+    }};
+    (Binary, $code:expr, $i:ident, $g:ident, $a:ident, $b:ident, $val:ident, $grad:ident,
+        $consts:ident, $operands:ident) => {{
+        let (da, db) = $code.public().partials($val[$a], $val[$b], $val[$i]);
+        if $a == $b {
+            $grad[$a] += $g * da;
+            $grad[$b] += $g * db;
+            None
+        } else {
+            let next = next_or_add($i, $a, $g * da, $grad);
+            next_or_add($i, $b, $g * db, $grad).or(next)
+        }
+    }};
+}
+
+/// `Some(term)` if `x` is node `i - 1`; else adds `term` into `grad[x]`.
+#[inline(always)]
+fn next_or_add(i: usize, x: usize, term: f64, grad: &mut [f64]) -> Option<f64> {
+    if x + 1 == i {
+        Some(term)
+    } else {
+        grad[x] += term;
+        None
+    }
 }
 
 const NAN: f64 = f64::NAN;

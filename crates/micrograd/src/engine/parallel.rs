@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
+use super::replay::Recording;
 use super::tape::Tape;
 use super::value::Value;
 
@@ -20,6 +21,36 @@ where
     grad.clear();
     grad.extend(params.iter().map(|p| p.grad()));
     loss.data()
+}
+
+/// [`shard_gradient`] by replay: the first call records the shard's graph on this thread's
+/// tape (its parameters leaves that stay), later calls write the weights into them and
+/// replay it. The same numbers as `shard_gradient`, to the bit.
+fn shard_replayed<D, F>(
+    f: &F,
+    shard: &D,
+    weights: &[f64],
+    grad: &mut Vec<f64>,
+    state: &mut Option<(Vec<Value>, Recording)>,
+) -> f64
+where
+    F: Fn(&[Value], &D) -> Value,
+{
+    let (params, rec) = state.get_or_insert_with(|| {
+        let params = Value::leaves(weights);
+        let rec = Recording::record_batched(|| f(&params, shard));
+        // Only the loss and the parameters' gradients are read.
+        rec.set_lean(true);
+        (params, rec)
+    });
+    for (p, &w) in params.iter().zip(weights) {
+        p.set_data(w);
+        p.set_grad(0.0);
+    }
+    let loss = rec.replay();
+    grad.clear();
+    grad.extend(params.iter().map(|p| p.grad()));
+    loss
 }
 
 struct Worker {
@@ -53,7 +84,9 @@ struct Worker {
 /// assert_eq!(grad, [2.0 * (-0.5 * 1.0 - 0.5 * 2.0 - 1.5 * 3.0), 2.0 * (-0.5 - 0.5 - 1.5)]);
 /// ```
 pub struct DataParallel<D, F> {
-    first: D,
+    /// The shard computed on the calling thread (none with replay: every shard is on a
+    /// worker, so the calling thread's tape holds nothing of it between calls).
+    first: Option<D>,
     f: Arc<F>,
     workers: Vec<Worker>,
 }
@@ -65,13 +98,44 @@ where
 {
     /// Starts one worker thread per shard after the first. Pre: `shards` is not empty.
     pub fn new(shards: Vec<D>, f: F) -> Self {
+        DataParallel::start(shards, f, false)
+    }
+
+    /// As [`new`](DataParallel::new), with each shard's graph recorded once and replayed at
+    /// every later call, its examples side by side
+    /// ([`Recording::record_batched`](super::Recording::record_batched)), instead of
+    /// rebuilt: the same numbers, to the bit. Every shard runs on a worker thread (the
+    /// calling thread waits), so the calling thread's tape holds none of it.
+    ///
+    /// Pre: `f` builds the same graph at any weights (no branch on a parameter's value; the
+    /// shard's data is fixed), as a replay requires.
+    ///
+    /// ```
+    /// use micrograd::{Value, engine::DataParallel};
+    ///
+    /// let shards: Vec<Vec<(f64, f64)>> = vec![(0..8).map(|i| (i as f64, 2.0 * i as f64)).collect(); 2];
+    /// let f = |p: &[Value], pts: &Vec<(f64, f64)>| -> Value {
+    ///     pts.iter().map(|&(x, y)| (p[0] * x + p[1] - y).pow(2.0)).sum()
+    /// };
+    /// let (rebuilt, replayed) = (DataParallel::new(shards.clone(), f), DataParallel::with_replay(shards, f));
+    /// let (mut g1, mut g2) = (vec![0.0; 2], vec![0.0; 2]);
+    /// for w in [[1.0, 0.5], [1.5, 0.0]] {
+    ///     assert_eq!(rebuilt.gradient(&w, &mut g1), replayed.gradient(&w, &mut g2));
+    ///     assert_eq!(g1, g2);
+    /// }
+    /// ```
+    pub fn with_replay(shards: Vec<D>, f: F) -> Self {
+        DataParallel::start(shards, f, true)
+    }
+
+    fn start(shards: Vec<D>, f: F, replay: bool) -> Self {
         assert!(
             !shards.is_empty(),
             "micrograd: DataParallel::new needs at least one shard"
         );
         let f = Arc::new(f);
         let mut shards = shards.into_iter();
-        let first = shards.next().unwrap();
+        let first = if replay { None } else { shards.next() };
         let workers = shards
             .map(|shard| {
                 let (job_tx, job_rx) = channel::<Arc<Vec<f64>>>();
@@ -79,8 +143,13 @@ where
                 let f = Arc::clone(&f);
                 let handle = std::thread::spawn(move || {
                     let mut grad = Vec::new();
+                    let mut recorded = None;
                     for weights in job_rx {
-                        let loss = shard_gradient(&*f, &shard, &weights, &mut grad);
+                        let loss = if replay {
+                            shard_replayed(&*f, &shard, &weights, &mut grad, &mut recorded)
+                        } else {
+                            shard_gradient(&*f, &shard, &weights, &mut grad)
+                        };
                         if res_tx.send((loss, std::mem::take(&mut grad))).is_err() {
                             break;
                         }
@@ -98,7 +167,7 @@ where
 
     /// The number of shards (threads, the calling one included).
     pub fn shards(&self) -> usize {
-        self.workers.len() + 1
+        self.workers.len() + usize::from(self.first.is_some())
     }
 
     /// The total loss at `weights`; writes the summed gradient into `grad`.
@@ -120,13 +189,23 @@ where
                 .expect("micrograd: a DataParallel worker thread died (it panicked)");
         }
         let mut scratch = Vec::with_capacity(weights.len());
-        let mut loss = shard_gradient(&*self.f, &self.first, weights, &mut scratch);
-        grad.copy_from_slice(&scratch);
-        for w in &self.workers {
-            let (l, g) = w
-                .results
+        let mut results = self.workers.iter().map(|w| {
+            w.results
                 .recv()
-                .expect("micrograd: a DataParallel worker thread died (it panicked)");
+                .expect("micrograd: a DataParallel worker thread died (it panicked)")
+        });
+        let mut loss = match &self.first {
+            Some(first) => shard_gradient(&*self.f, first, weights, &mut scratch),
+            None => {
+                let (l, g) = results
+                    .next()
+                    .expect("with replay, every shard is a worker");
+                scratch = g;
+                l
+            }
+        };
+        grad.copy_from_slice(&scratch);
+        for (l, g) in results {
             loss += l;
             for (acc, x) in grad.iter_mut().zip(&g) {
                 *acc += x;

@@ -1,8 +1,10 @@
 //! [`Recording`]: record one step's graph once, then re-run its forward and backward on new
 //! leaf values without rebuilding it.
 
+use std::cell::RefCell;
 use std::marker::PhantomData;
 
+use super::batch::{self, BatchPlan};
 use super::tape::{Mark, live, with_tape};
 use super::value::Value;
 
@@ -60,6 +62,8 @@ pub struct Recording {
     /// Every node below the recording that the recording reads is a leaf: backward can stop
     /// at the recording's start.
     reads_only_leaves_below: bool,
+    /// How to replay the recorded nodes across examples ([`Recording::record_batched`]).
+    batch: Option<RefCell<BatchPlan>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -81,8 +85,71 @@ impl Recording {
             last,
             output,
             reads_only_leaves_below,
+            batch: None,
             _not_send: PhantomData,
         }
+    }
+
+    /// As [`record`](Recording::record), and looks for *batched replay*: stretches of the
+    /// recording that apply the same sub-graph to many examples (as a full-batch training
+    /// step does, one example after the other: the same layers, other inputs). Replay then
+    /// runs such a stretch across its examples at once (a layer's neurons as matrix
+    /// products, vectorized), with the same numbers to the bit as the node-by-node replay
+    /// and as a rebuilt graph: every value and every gradient, the sums in their order.
+    ///
+    /// A recording without such stretches (or that reads interior nodes made before it)
+    /// replays as with `record`. [`batched_nodes`](Recording::batched_nodes) tells how many
+    /// recorded nodes are replayed across examples.
+    ///
+    /// ```
+    /// use micrograd::{engine::Recording, nn::{loss, Module, MLP}, Value};
+    ///
+    /// let model = MLP::new(2, &[8, 1]);
+    /// let points = [[0.5, -1.0], [1.5, 0.25], [-0.5, 2.0], [1.0, 1.0], [0.0, -0.5]];
+    /// let rec = Recording::record_batched(|| {
+    ///     let scores: Vec<Value> =
+    ///         points.iter().map(|p| model.forward(&Value::leaves(p))[0]).collect();
+    ///     loss::svm(&scores, &[1.0, -1.0, 1.0, -1.0, 1.0])
+    /// });
+    /// assert!(rec.batched_nodes() > 0);
+    /// model.zero_grad();
+    /// let loss = rec.replay();
+    /// assert_eq!(loss, rec.output().data());
+    /// ```
+    pub fn record_batched(f: impl FnOnce() -> Value) -> Recording {
+        let mut rec = Recording::record(f);
+        if rec.reads_only_leaves_below
+            && let Some(last) = rec.last
+        {
+            let (lo, hi) = (rec.start.nodes(), last.id() + 1);
+            rec.batch = with_tape(|t| batch::plan(t, lo, hi)).map(RefCell::new);
+        }
+        rec
+    }
+
+    /// The batch plan's stretches (period, lanes, layers) and fallback count (tests).
+    #[cfg(test)]
+    pub(crate) fn batch_description(&self) -> (Vec<(usize, usize, usize)>, usize) {
+        self.batch
+            .as_ref()
+            .map_or((Vec::new(), 0), |p| p.borrow().describe())
+    }
+
+    /// Crate-internal (`train`, `DataParallel`): lean batched replay, for callers that read
+    /// no recorded node but the output (and the leaves' gradients), and make no node after
+    /// the recording that reads one: see `BatchPlan::set_lean`.
+    pub(crate) fn set_lean(&self, lean: bool) {
+        if let Some(plan) = &self.batch {
+            plan.borrow_mut().set_lean(lean);
+        }
+    }
+
+    /// The number of recorded nodes that replay runs across examples (0 without batched
+    /// replay: see [`record_batched`](Recording::record_batched)).
+    pub fn batched_nodes(&self) -> usize {
+        self.batch
+            .as_ref()
+            .map_or(0, |p| p.borrow().batched_nodes())
     }
 
     /// The recorded graph's output.
@@ -108,10 +175,16 @@ impl Recording {
         live(with_tape(|t| {
             let root = self.output.index(t)?;
             if let Some(last) = self.last {
-                last.index(t)?;
+                let end = last.index(t)? + 1;
                 // The recorded nodes and every node made after them (see the type's rules).
                 let len = t.len();
-                t.forward_range(self.start.nodes(), len);
+                match &self.batch {
+                    Some(plan) => {
+                        plan.borrow_mut().forward(t);
+                        t.forward_range(end, len);
+                    }
+                    None => t.forward_range(self.start.nodes(), len),
+                }
             }
             Ok(t.val[root])
         }))
@@ -129,6 +202,19 @@ impl Recording {
                     let (lo, hi) = (self.start.nodes(), last.index(t)? + 1);
                     // The recorded nodes and every node made after them (see the rules).
                     let len = t.len();
+                    if let Some(plan) = &self.batch
+                        && root >= lo
+                    {
+                        // Batched: the same numbers as the sweep below (see `batch`).
+                        let mut plan = plan.borrow_mut();
+                        plan.forward(t);
+                        t.forward_range(hi, len);
+                        t.grow_grad(hi);
+                        plan.zero_grads(t);
+                        t.seed_range(root);
+                        plan.backward(t, root);
+                        return Ok(t.val[root]);
+                    }
                     t.forward_range(lo, len);
                     t.grow_grad(hi);
                     t.grad[lo..hi].fill(0.0);

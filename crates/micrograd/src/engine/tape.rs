@@ -88,7 +88,7 @@ pub(crate) struct TapeData {
     /// a search.
     last_run: (u32, u32),
     /// Upper bound (exclusive) of the interior nodes whose grad may be non-zero.
-    dirty: usize,
+    pub(crate) dirty: usize,
     /// Recently used constants: slot -> index into `consts`.
     const_cache: [u32; CONST_CACHE],
 }
@@ -364,6 +364,15 @@ impl TapeData {
             self.labels.split_off(&(m as u32));
         }
         self.dirty = self.dirty.min(m);
+        self.release_from(m, self.operands.len(), self.consts.len());
+    }
+
+    /// The epoch bookkeeping of a release: every handle made so far to a node at or above
+    /// `m` is stale from now on, those below `m` stay valid, and a new epoch starts.
+    /// `operands` and `consts` are the lengths of the operand list and the constant pool that
+    /// nodes below `m` use (where a truncation to a stale mark cuts them: see
+    /// [`current`](TapeData::current)).
+    pub(crate) fn release_from(&mut self, m: usize, operands: usize, consts: usize) {
         // Every epoch up to the current one now has floor <= m.
         let mut first = self.epoch;
         while let Some(&(f, floor)) = self.floors.last() {
@@ -376,8 +385,7 @@ impl TapeData {
             }
         }
         self.floors.push((first, m as u32));
-        self.floor_pos
-            .push((self.operands.len(), self.consts.len()));
+        self.floor_pos.push((operands, consts));
         self.live_floor = self.floors[0].1;
         self.last_run = (first, m as u32);
         self.epoch = match self.epoch.checked_add(1) {
@@ -386,6 +394,22 @@ impl TapeData {
                 "micrograd: more than 2^32 truncations of one tape"
             )),
         };
+    }
+
+    /// The operand list and constant pool lengths recorded with the highest floor below `m`
+    /// (`(0, 0)` if none): the floor that a [`release_from(m, ..)`](TapeData::release_from)
+    /// keeps, whose positions the new floor's must not be below.
+    #[cfg(feature = "bindings")]
+    pub(crate) fn floor_pos_below(&self, m: usize) -> (usize, usize) {
+        // Floors increase along the stack.
+        let k = self
+            .floors
+            .partition_point(|&(_, floor)| (floor as usize) < m);
+        if k == 0 {
+            (0, 0)
+        } else {
+            self.floor_pos[k - 1]
+        }
     }
 
     /// `mark`, or, if a truncation since it went below it, that truncation's point (the
@@ -444,13 +468,27 @@ impl TapeData {
         let ab = &self.ab[..hi];
         let consts = &self.consts[..];
         let operands = &self.operands[..];
+        // A node's term for the node just below it (in a chain, usually the only one) stays
+        // in a register until the sweep reaches that node, instead of a store and a load
+        // through `grad` on the chain's critical path (W2 backward -37%, see ARCHITECTURE.md).
+        // It is that node's last term (its other consumers are higher, visited earlier), so
+        // adding it then gives the same sum as adding it now.
+        let mut next: Option<f64> = None;
         for i in (lo..hi).rev() {
-            let g = grad[i];
+            let mut g = grad[i];
+            if let Some(term) = next.take() {
+                g += term;
+                grad[i] = g;
+            }
             if g == 0.0 {
                 continue;
             }
             let [a, b] = ab[i];
-            ops[i].propagate(i, g, a as usize, b as usize, val, grad, consts, operands);
+            next = ops[i].propagate_next(i, g, a as usize, b as usize, val, grad, consts, operands);
+        }
+        if let Some(term) = next {
+            // For node lo - 1, below the swept range.
+            grad[lo - 1] += term;
         }
     }
 
@@ -488,11 +526,28 @@ impl TapeData {
     /// over `lo..hi` alone gives the leaves below `lo` their full gradient).
     pub(crate) fn operands_below_are_leaves(&self, lo: usize, hi: usize) -> bool {
         let leaf_or_recent = |x: usize| x >= lo || self.op[x] == OpCode::Leaf;
+        // A layer's neurons share one input list, and a batch's examples the same weight
+        // spans: each is checked once (the last list, and spans in a direct-mapped cache of
+        // 1024 (first weight, length) pairs), not once per neuron and example.
+        let mut last_xs = u32::MAX;
+        let mut spans = vec![(u32::MAX, 0u32); 1024];
         (lo..hi).all(|i| {
             let [a, b] = self.ab[i];
             let (a, b) = (a as usize, b as usize);
             match self.op[i].arity() {
                 Arity::Leaf => true,
+                Arity::Nary if self.op[i] == OpCode::AffineSpan => {
+                    let (bias, w0, x) = nary::span_parts(&self.operands, a, b);
+                    let xs = self.operands[a + 1];
+                    // Fibonacci hashing: a layer's spans, a fixed stride apart, spread out.
+                    let slot = &mut spans[(w0.wrapping_mul(0x9e37_79b9) >> 22) as usize];
+                    let ok = leaf_or_recent(bias as usize)
+                        && (*slot == (w0, b as u32)
+                            || (w0 as usize..w0 as usize + b).all(leaf_or_recent))
+                        && (xs == last_xs || x.iter().all(|&x| leaf_or_recent(x as usize)));
+                    (*slot, last_xs) = ((w0, b as u32), xs);
+                    ok
+                }
                 Arity::Nary => {
                     let mut all = true;
                     nary::for_each_operand(&self.operands, self.op[i], a, b, |x| {
@@ -509,9 +564,14 @@ impl TapeData {
     /// Backward from `root` over `lo..=root` only, for a replay whose nodes below `lo` that
     /// it reads are all leaves. Pre: grads of `lo..=root` are zero, `grad.len() > root`.
     pub(crate) fn backward_range(&mut self, lo: usize, root: usize) {
+        self.seed_range(root);
+        self.sweep(lo, root + 1);
+    }
+
+    /// The start of [`backward_range`](TapeData::backward_range): seeds `root` with 1.
+    pub(crate) fn seed_range(&mut self, root: usize) {
         self.dirty = self.dirty.max(root + 1);
         self.grad[root] += 1.0;
-        self.sweep(lo, root + 1);
     }
 
     /// Marks interior grads up to `idx` as possibly non-zero (after `set_grad`).

@@ -72,6 +72,18 @@ impl Value {
         }
     }
 
+    /// A handle from its parts (for [`bindings`](super::bindings), which keeps handles as
+    /// numbers: a handle is only as good as its parts, checked on use like any other).
+    #[cfg(feature = "bindings")]
+    #[inline(always)]
+    pub(crate) const fn from_parts(idx: u32, epoch: u32) -> Value {
+        Value {
+            idx,
+            epoch,
+            _not_send: PhantomData,
+        }
+    }
+
     /// The tape index, unchecked (tests only: the caller knows the node is live).
     #[cfg(test)]
     pub(crate) fn id_unchecked(self) -> usize {

@@ -4,6 +4,8 @@
 //! on misuse (slices of different lengths, no examples, a class out of range): check data
 //! when it is read, before training.
 
+use std::ops::{Mul, Sub};
+
 use crate::engine::Value;
 
 /// `sum(losses) * (1/n)`, as micrograd's demo.
@@ -36,6 +38,15 @@ fn check_len(a: usize, b: usize, what: &str) {
 /// assert_eq!(pred[1].grad(), 2.0); // 2 * (3 - 1) / 2
 /// ```
 pub fn mse(pred: &[Value], target: &[f64]) -> Value {
+    mse_of(pred, target)
+}
+
+/// [`mse`] with targets that are numbers or leaves (a recorded step whose examples change:
+/// `train`'s replay); the same numbers either way (`p - t` is `p - t`).
+pub(crate) fn mse_of<T: Copy>(pred: &[Value], target: &[T]) -> Value
+where
+    Value: Sub<T, Output = Value>,
+{
     check_len(pred.len(), target.len(), "mse");
     assert!(!pred.is_empty(), "micrograd: loss::mse of zero examples");
     let diffs: Vec<Value> = pred.iter().zip(target).map(|(&p, &t)| p - t).collect();
@@ -52,6 +63,14 @@ pub fn mse(pred: &[Value], target: &[f64]) -> Value {
 /// assert_eq!(l.data(), (0.0 + 0.5 + 1.5) / 3.0);
 /// ```
 pub fn svm(scores: &[Value], y: &[f64]) -> Value {
+    svm_of(scores, y)
+}
+
+/// [`svm`] with labels that are numbers or leaves (see [`mse_of`]).
+pub(crate) fn svm_of<T: Copy>(scores: &[Value], y: &[T]) -> Value
+where
+    Value: Mul<T, Output = Value>,
+{
     check_len(scores.len(), y.len(), "svm");
     let losses: Vec<Value> = scores
         .iter()
@@ -77,6 +96,14 @@ pub fn svm(scores: &[Value], y: &[f64]) -> Value {
 /// assert_eq!((z[0].grad(), z[1].grad()), (0.0, -0.5));
 /// ```
 pub fn bce_with_logits(logits: &[Value], y: &[f64]) -> Value {
+    bce_with_logits_of(logits, y)
+}
+
+/// [`bce_with_logits`] with labels that are numbers or leaves (see [`mse_of`]).
+pub(crate) fn bce_with_logits_of<T: Copy>(logits: &[Value], y: &[T]) -> Value
+where
+    Value: Mul<T, Output = Value> + Mul<f64, Output = Value>,
+{
     check_len(logits.len(), y.len(), "bce_with_logits");
     let losses: Vec<Value> = logits
         .iter()

@@ -326,6 +326,27 @@ impl MLP {
         &self.layers
     }
 
+    /// Labels every parameter by its place, for graph pictures: `L2.N3.w0` is layer 2's
+    /// neuron 3's weight on input 0, `L2.N3.b` its bias. Layers and neurons are counted from
+    /// 1, as a learner counts them; a weight's number is that of the input it multiplies
+    /// (from 0, as `n.w[0]` in Python). Labels live on the tape beside the values
+    /// ([`Value::set_label`]); calling it again sets the same labels.
+    ///
+    /// ```
+    /// use micrograd::nn::{MLP, Module};
+    /// let n = MLP::new(3, &[4, 4, 1]);
+    /// n.label_parameters();
+    /// let p = n.parameters();
+    /// assert_eq!(p[0].label().as_deref(), Some("L1.N1.w0"));
+    /// assert_eq!(p[3].label().as_deref(), Some("L1.N1.b"));
+    /// assert_eq!(p[40].label().as_deref(), Some("L3.N1.b"));
+    /// ```
+    pub fn label_parameters(&self) {
+        for (i, l) in self.layers.iter().enumerate() {
+            l.label_parameters(i + 1);
+        }
+    }
+
     /// The number of parameters.
     pub fn num_parameters(&self) -> usize {
         self.layers

@@ -200,6 +200,15 @@ impl Neuron {
     pub fn nin(&self) -> usize {
         self.w.len()
     }
+
+    /// Labels the parameters for graph pictures: `{prefix}.w0`, `{prefix}.w1`, ... and
+    /// `{prefix}.b` (see [`MLP::label_parameters`](super::MLP::label_parameters)).
+    pub fn label_parameters(&self, prefix: &str) {
+        for (i, w) in self.w.iter().enumerate() {
+            w.set_label(format!("{prefix}.w{i}"));
+        }
+        self.b.set_label(format!("{prefix}.b"));
+    }
 }
 
 impl Module for Neuron {
@@ -276,6 +285,15 @@ impl Layer {
     /// The number of outputs (neurons).
     pub fn nout(&self) -> usize {
         self.neurons.len()
+    }
+
+    /// Labels the parameters of layer number `layer` (counted from 1) for graph pictures:
+    /// neuron `n` (from 1) gets `L{layer}.N{n}.w0`, ... and `L{layer}.N{n}.b` (see
+    /// [`MLP::label_parameters`](super::MLP::label_parameters)).
+    pub fn label_parameters(&self, layer: usize) {
+        for (n, neuron) in self.neurons.iter().enumerate() {
+            neuron.label_parameters(&format!("L{layer}.N{}", n + 1));
+        }
     }
 }
 

@@ -44,6 +44,11 @@ pub struct TrainConfig {
     pub batch_size: Option<usize>,
     /// Seed of the weights and of the batch order.
     pub seed: u64,
+    /// Record a step's graph once and replay it at the next steps of the same batch size,
+    /// the examples side by side (`engine::Recording::record_batched`), instead of
+    /// rebuilding it every step. The results are the same to the bit; `false` rebuilds.
+    /// Not used with the `ce` loss, whose graph depends on the values.
+    pub replay: bool,
 }
 
 impl Default for TrainConfig {
@@ -61,6 +66,7 @@ impl Default for TrainConfig {
             steps: 100,
             batch_size: None,
             seed: MLP::DEFAULT_SEED,
+            replay: true,
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::nn::{MLP, Module, NameKind, UnknownName, loss, parse_name};
 
 mod classifier;
 mod config;
+mod replayed;
 
 pub use classifier::{Classifier, CsvRows};
 pub use config::{ConfigError, GraphSize, MAX_PARAMETERS, MAX_STEP_BYTES, MAX_STEPS, TrainConfig};
@@ -326,13 +327,33 @@ fn train_observed_within(
     let mut loss_history = Vec::new();
     let mut accuracy_history = Vec::new();
 
+    // The replayed step's nodes live until training ends (released with this scope).
+    let _recorded = Tape::scope();
+    let mut replayed: Option<replayed::Replayed> = None;
+    let replay = config.replay && replayed::Replayed::supports(config.loss);
+
     for k in 0..config.steps {
-        let _step = Tape::scope();
         let lr = config.schedule.lr(config.lr, k, config.steps);
         let batch = batches.next_batch();
-        let (total, right) = objective.evaluate(&model, &params, config.l2, batch);
-        let accuracy = right as f64 / batch.len() as f64;
-        let loss = total.data();
+        if replay && replayed.is_none() {
+            replayed = Some(replayed::Replayed::record(
+                &objective, &model, &params, config.l2, batch,
+            ));
+        }
+        let _step = Tape::scope();
+        let (loss, accuracy) = match &mut replayed {
+            // A batch of the recorded size (all but an epoch's shorter last one).
+            Some(r) if r.lanes() == batch.len() => r.step(&objective, &model, batch),
+            _ => {
+                let (total, right) = objective.evaluate(&model, &params, config.l2, batch);
+                let loss = total.data();
+                if loss.is_finite() {
+                    model.zero_grad();
+                    total.backward();
+                }
+                (loss, right as f64 / batch.len() as f64)
+            }
+        };
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
                 step: k + 1,
@@ -340,8 +361,6 @@ fn train_observed_within(
                 lr,
             });
         }
-        model.zero_grad();
-        total.backward();
         optimizer.step(&params, lr);
         loss_history.push(loss);
         accuracy_history.push(accuracy);
@@ -358,16 +377,24 @@ fn train_observed_within(
         }
     }
 
-    // The evaluation needs no gradient, so it need not be one graph: its chunks add at most
-    // EVAL_BYTES to the graph's fixed part (or take a step's batch, whose graph was already
-    // afforded), so that a large data set trained in small batches peaks at its data, not at
-    // the budget.
-    let batch = config.batch_size.unwrap_or(n).min(n);
-    let fixed = config.step_graph(&spec, 0).bytes;
-    let chunk = config
-        .max_examples(&spec, budget.min(fixed.saturating_add(EVAL_BYTES)))
-        .max(batch);
-    let (loss, accuracy) = objective.evaluate_all(&model, &params, config.l2, chunk);
+    let chunk = config.max_examples(&spec, budget);
+    let all: Vec<usize> = (0..n).collect();
+    let (loss, accuracy) = match &mut replayed {
+        // The recorded step is the whole data's graph: its forward is the evaluation.
+        Some(r) if n <= chunk && r.holds(&all) => r.evaluate(&objective),
+        _ => {
+            // The evaluation needs no gradient, so it need not be one graph: its chunks add
+            // at most EVAL_BYTES to the graph's fixed part (or take a step's batch, whose
+            // graph was already afforded), so that a large data set trained in small
+            // batches peaks at its data, not at the budget.
+            let batch = config.batch_size.unwrap_or(n).min(n);
+            let fixed = config.step_graph(&spec, 0).bytes;
+            let eval_chunk = config
+                .max_examples(&spec, budget.min(fixed.saturating_add(EVAL_BYTES)))
+                .max(batch);
+            objective.evaluate_all(&model, &params, config.l2, eval_chunk)
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
     if !loss.is_finite() {
         return Err(TrainError::Diverged {

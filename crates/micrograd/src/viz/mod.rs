@@ -2,10 +2,14 @@
 //!
 //! - `graph.rs`: a value's graph as data (records and operation nodes) and as Graphviz DOT
 //!   ([`to_dot`], [`write_dot`]), like the lecture's `draw_dot`.
-//! - `layout.rs`: the same graph laid out left to right by the pure-Rust `layout-rs` crate and
-//!   drawn as SVG ([`to_svg`], [`write_svg`], [`graph_layout`]); no Graphviz install needed.
-//! - `scene.rs`: a tiny list of shapes (rectangles, circles, lines, text) that is written
-//!   either as SVG or rasterized (`raster.rs`) into a PNG, so both files show the same picture.
+//!   [`GraphOptions`] draws neurons expanded into the lecture's `*` and `+` nodes.
+//! - `layout.rs`: the same graph laid out left to right in layers (our own layered layout,
+//!   bounded work for every graph it accepts) and drawn as SVG ([`to_svg`], [`write_svg`],
+//!   [`graph_layout`], [`graph_png`]); no Graphviz install needed.
+//! - `scene.rs`: a picture as a list of shapes (rectangles, discs, ellipses, lines, curves,
+//!   text), written as SVG; plots and graphs are both drawn this way.
+//! - `raster.rs`: the same scene drawn by `tiny-skia` into a PNG, with text from DejaVu fonts
+//!   embedded in the library (read by `ttf-parser`): the `.png` and the `.svg` are one picture.
 //! - `plot.rs`: decision boundaries ([`Boundary`], [`boundary_svg`], [`save_boundary`]) and
 //!   loss/accuracy curves ([`curves_svg`], [`save_curves`]).
 //! - `svg.rs`: escaping and number formatting shared by the SVG writers.
@@ -44,13 +48,17 @@ mod raster;
 mod scene;
 mod svg;
 
-pub use graph::{GraphModel, OpNode, ValueRecord, to_dot, write_dot};
+pub use graph::{GraphModel, GraphOptions, OpNode, ValueRecord, to_dot, to_dot_with, write_dot};
 pub use layout::{
-    GraphLayout, MAX_SVG_VALUES, NodeBox, NodeKind, OPTIMIZE_MAX_VALUES, graph_layout, to_svg,
-    write_svg,
+    COORD_PASSES, GraphEdge, GraphLayout, LayoutStats, MAX_ORDER_SWEEPS, MAX_SVG_VALUES,
+    MAX_VIRTUAL_NODES, NodeBox, NodeKind, OPTIMIZE_MAX_VALUES, graph_layout, graph_layout_with,
+    graph_png, layout_model, to_svg, to_svg_with, write_svg,
 };
-pub use plot::{Boundary, boundary_png, boundary_svg, curves_svg, save_boundary, save_curves};
-pub use raster::{Image, encode_png};
+pub use plot::{
+    Boundary, BoundaryNames, boundary_png, boundary_svg, boundary_svg_named, curves_svg,
+    save_boundary, save_boundary_named, save_curves,
+};
+pub use raster::{Image, MAX_PNG_PIXELS, encode_png};
 
 use std::fmt;
 use std::path::Path;

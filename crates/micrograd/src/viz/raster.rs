@@ -1,16 +1,38 @@
-//! Rasterizing a scene into an RGB image and encoding it as PNG, in pure Rust.
+//! PNG pictures: a [`Scene`] (the same shapes its SVG is written from) drawn by `tiny-skia`
+//! (anti-aliased paths) with text from fonts embedded in the library (outlines read by
+//! `ttf-parser`), so a `.png` and an `.svg` are one picture and no system font is needed.
 //!
-//! Shapes are drawn at twice the output resolution and averaged down (2×2 supersampling:
-//! smooth edges without an anti-aliasing rasterizer); text is drawn afterwards, at the output
-//! resolution, with the public-domain 8×8 bitmap font of the `font8x8` crate scaled by an
-//! integer factor, so it stays crisp and needs no font file.
+//! The fonts are subsets of DejaVu Sans, DejaVu Sans Bold and DejaVu Sans Mono (Latin,
+//! Latin-1, Greek, punctuation, arrows and mathematical operators; see `fonts/README.md` and
+//! the licence beside them), the first fonts the SVGs ask for. A character outside them is
+//! drawn as the font's missing-glyph box in the PNG; the SVG, shown by a browser, still has
+//! it.
+
+use std::sync::OnceLock;
+
+use tiny_skia::{
+    FillRule, LineCap, LineJoin, Paint, Path, PathBuilder, Pixmap, Rect, Stroke, StrokeDash,
+    Transform,
+};
 
 use super::VizError;
-use super::scene::{Anchor, Rgb, Scene, Shape};
+use super::scene::{Anchor, Font, Rgb, Scene, Shape, Step};
 
 /// Pixels of the PNG per unit of the SVG.
 pub(crate) const PNG_ZOOM: f64 = 2.0;
-const SUPERSAMPLE: usize = 2;
+
+/// Largest PNG written, in pixels (about 256 MiB while drawing); a larger picture is drawn at
+/// a smaller zoom, down to half a pixel per unit (below that, writing PNG is an error).
+pub const MAX_PNG_PIXELS: u64 = 64 * 1024 * 1024;
+/// Largest side of a PNG, in pixels.
+const MAX_PNG_SIDE: f64 = 30_000.0;
+/// Smallest zoom at which a large picture is still drawn as PNG (text stays readable when
+/// zoomed in); below it, writing PNG is an error that suggests SVG.
+const MIN_ZOOM: f64 = 0.5;
+
+static SANS: &[u8] = include_bytes!("fonts/DejaVuSans-subset.ttf");
+static SANS_BOLD: &[u8] = include_bytes!("fonts/DejaVuSans-Bold-subset.ttf");
+static MONO: &[u8] = include_bytes!("fonts/DejaVuSansMono-subset.ttf");
 
 /// An RGB image, 8 bits per channel, rows top to bottom.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,260 +60,345 @@ impl Image {
         let i = (y * self.width + x) * 3;
         [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]]
     }
+}
 
-    fn blend(&mut self, x: i64, y: i64, c: Rgb, alpha: f64) {
-        if x < 0 || y < 0 || x >= self.width as i64 || y >= self.height as i64 {
-            return;
-        }
-        let i = (y as usize * self.width + x as usize) * 3;
-        let a = alpha.clamp(0.0, 1.0);
-        for (k, v) in [c.0, c.1, c.2].into_iter().enumerate() {
-            let old = self.pixels[i + k] as f64;
-            self.pixels[i + k] = (old + (v as f64 - old) * a).round() as u8;
-        }
-    }
-
-    fn fill_rect(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, c: Rgb) {
-        let (xa, xb) = (
-            x0.round().max(0.0) as i64,
-            x1.round().min(self.width as f64) as i64,
-        );
-        let (ya, yb) = (
-            y0.round().max(0.0) as i64,
-            y1.round().min(self.height as f64) as i64,
-        );
-        for y in ya..yb {
-            for x in xa..xb {
-                self.blend(x, y, c, 1.0);
-            }
-        }
-    }
-
-    fn disc(&mut self, cx: f64, cy: f64, r: f64, c: Rgb) {
-        let (x0, x1) = ((cx - r).floor() as i64, (cx + r).ceil() as i64);
-        let (y0, y1) = ((cy - r).floor() as i64, (cy + r).ceil() as i64);
-        for y in y0..=y1 {
-            for x in x0..=x1 {
-                let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
-                if dx * dx + dy * dy <= r * r {
-                    self.blend(x, y, c, 1.0);
-                }
-            }
-        }
-    }
-
-    /// A segment of width `w` with round caps.
-    fn segment(&mut self, a: (f64, f64), b: (f64, f64), w: f64, c: Rgb) {
-        let r = w / 2.0;
-        let (x0, x1) = (a.0.min(b.0) - r, a.0.max(b.0) + r);
-        let (y0, y1) = (a.1.min(b.1) - r, a.1.max(b.1) + r);
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len2 = dx * dx + dy * dy;
-        for y in y0.floor() as i64..=y1.ceil() as i64 {
-            for x in x0.floor() as i64..=x1.ceil() as i64 {
-                let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
-                let t = if len2 > 0.0 {
-                    (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let (qx, qy) = (a.0 + t * dx - px, a.1 + t * dy - py);
-                if qx * qx + qy * qy <= r * r {
-                    self.blend(x, y, c, 1.0);
-                }
-            }
-        }
-    }
-
-    /// Averages `f` × `f` blocks.
-    fn downsample(&self, f: usize) -> Image {
-        let (w, h) = (self.width / f, self.height / f);
-        let mut out = Image::new(w, h);
-        for y in 0..h {
-            for x in 0..w {
-                for k in 0..3 {
-                    let mut sum = 0u32;
-                    for sy in 0..f {
-                        for sx in 0..f {
-                            sum += self.pixels[((y * f + sy) * self.width + x * f + sx) * 3 + k]
-                                as u32;
-                        }
-                    }
-                    out.pixels[(y * w + x) * 3 + k] = (sum / (f * f) as u32) as u8;
-                }
-            }
-        }
-        out
-    }
-
-    /// Draws `text` with the 8×8 bitmap font at integer `scale`; (`x`, `y`) is the anchor
-    /// point on the baseline. Characters outside ASCII are drawn as `?`.
-    #[allow(clippy::too_many_arguments)]
-    fn text(
-        &mut self,
-        x: f64,
-        y: f64,
-        scale: usize,
-        anchor: Anchor,
-        text: &str,
-        c: Rgb,
-        bold: bool,
-        vertical: bool,
-    ) {
-        let s = scale as i64;
-        let advance = 8 * s;
-        let len = text.chars().count() as i64 * advance;
-        let start = match anchor {
-            Anchor::Start => 0,
-            Anchor::Middle => -len / 2,
-            Anchor::End => -len,
-        };
-        let (x, y) = (x.round() as i64, y.round() as i64);
-        for (n, ch) in text.chars().enumerate() {
-            let code = if ch.is_ascii() {
-                ch as usize
-            } else {
-                '?' as usize
-            };
-            let glyph = font8x8::legacy::BASIC_LEGACY[code];
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) == 0 {
-                        continue;
-                    }
-                    // Glyph rows 0..7 sit above the baseline (row 7 holds descenders).
-                    let gx = start + n as i64 * advance + col as i64 * s;
-                    let gy = (row as i64 - 7) * s;
-                    let extra = if bold { 1 } else { 0 };
-                    for dy in 0..s {
-                        for dx in 0..s + extra {
-                            let (px, py) = if vertical {
-                                (x + gy + dy, y - gx - dx)
-                            } else {
-                                (x + gx + dx, y + gy + dy)
-                            };
-                            self.blend(px, py, c, 1.0);
-                        }
-                    }
-                }
-            }
-        }
+/// An embedded typeface, parsed once.
+fn face(font: Font) -> &'static ttf_parser::Face<'static> {
+    static FACES: OnceLock<[ttf_parser::Face<'static>; 3]> = OnceLock::new();
+    let faces = FACES.get_or_init(|| {
+        // The files are ours, checked by the tests: parsing cannot fail.
+        let parse = |d: &'static [u8]| ttf_parser::Face::parse(d, 0).expect("embedded font");
+        [parse(SANS), parse(SANS_BOLD), parse(MONO)]
+    });
+    match font {
+        Font::Sans => &faces[0],
+        Font::SansBold => &faces[1],
+        Font::Mono => &faces[2],
     }
 }
 
-/// The glyph scale used for text of `size` SVG pixels at the PNG zoom.
-fn glyph_scale(size: f64) -> usize {
-    ((size * PNG_ZOOM / 10.0).round() as usize).max(1)
+/// The glyphs of `text` and the pen's advance after each, in font units.
+fn glyphs(text: &str, font: Font) -> impl Iterator<Item = (ttf_parser::GlyphId, f64)> + '_ {
+    let f = face(font);
+    text.chars().map(move |c| {
+        // control characters are shown as spaces, as the SVG writer does
+        let c = if (c as u32) < 0x20 { ' ' } else { c };
+        let g = f.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
+        (g, f.glyph_hor_advance(g).unwrap_or(0) as f64)
+    })
 }
 
-/// Draws `scene` at [`PNG_ZOOM`] pixels per unit.
-pub(crate) fn rasterize(scene: &Scene) -> Image {
-    let z = PNG_ZOOM * SUPERSAMPLE as f64;
-    let (w, h) = (
-        (scene.w * PNG_ZOOM).round().max(1.0) as usize,
-        (scene.h * PNG_ZOOM).round().max(1.0) as usize,
+/// The width of `text` at `size` pixels in `font`, as drawn.
+pub(crate) fn text_width(text: &str, size: f64, font: Font) -> f64 {
+    let units: f64 = glyphs(text, font).map(|(_, a)| a).sum();
+    units * size / face(font).units_per_em() as f64
+}
+
+/// The box `(x0, y0, x1, y1)` a text shape covers: its advance across, the font's ascender
+/// to descender up and down (turned for vertical text). `None` for other shapes.
+#[cfg(test)]
+pub(crate) fn text_box(shape: &Shape) -> Option<(f64, f64, f64, f64)> {
+    let Shape::Text {
+        x,
+        y,
+        size,
+        anchor,
+        text,
+        font,
+        vertical,
+        ..
+    } = shape
+    else {
+        return None;
+    };
+    let w = text_width(text, *size, *font);
+    let f = face(*font);
+    let em = f.units_per_em() as f64;
+    let (asc, desc) = (
+        f.ascender() as f64 * size / em,
+        -(f.descender() as f64) * size / em,
     );
-    let mut big = Image::new(w * SUPERSAMPLE, h * SUPERSAMPLE);
-    for shape in &scene.shapes {
-        match shape {
-            Shape::Rect {
-                x,
-                y,
-                w,
-                h,
-                fill,
-                stroke,
-                ..
-            } => {
-                let (x0, y0, x1, y1) = (x * z, y * z, (x + w) * z, (y + h) * z);
-                if let Some(f) = fill {
-                    big.fill_rect(x0, y0, x1, y1, *f);
-                }
-                if let Some(s) = stroke {
-                    let t = z;
-                    big.fill_rect(x0 - t / 2.0, y0 - t / 2.0, x1 + t / 2.0, y0 + t / 2.0, *s);
-                    big.fill_rect(x0 - t / 2.0, y1 - t / 2.0, x1 + t / 2.0, y1 + t / 2.0, *s);
-                    big.fill_rect(x0 - t / 2.0, y0, x0 + t / 2.0, y1, *s);
-                    big.fill_rect(x1 - t / 2.0, y0, x1 + t / 2.0, y1, *s);
+    let start = match anchor {
+        Anchor::Start => 0.0,
+        Anchor::Middle => -w / 2.0,
+        Anchor::End => -w,
+    };
+    Some(if *vertical {
+        // rotated -90 degrees about (x, y): along the text is up the picture
+        (x - asc, y - start - w, x + desc, y - start)
+    } else {
+        (x + start, y - asc, x + start + w, y + desc)
+    })
+}
+
+/// Collects a glyph's outline as a path, in font units.
+struct Outline(PathBuilder);
+
+impl ttf_parser::OutlineBuilder for Outline {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.0.move_to(x, y);
+    }
+    fn line_to(&mut self, x: f32, y: f32) {
+        self.0.line_to(x, y);
+    }
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        self.0.quad_to(x1, y1, x, y);
+    }
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        self.0.cubic_to(x1, y1, x2, y2, x, y);
+    }
+    fn close(&mut self) {
+        self.0.close();
+    }
+}
+
+fn paint(c: Rgb, anti_alias: bool) -> Paint<'static> {
+    let mut p = Paint::default();
+    p.set_color_rgba8(c.0, c.1, c.2, 255);
+    p.anti_alias = anti_alias;
+    p
+}
+
+fn stroke(width: f64) -> Stroke {
+    Stroke {
+        width: width as f32,
+        line_join: LineJoin::Round,
+        line_cap: LineCap::Butt,
+        ..Stroke::default()
+    }
+}
+
+fn rect_path(x: f64, y: f64, w: f64, h: f64) -> Option<Path> {
+    Rect::from_xywh(x as f32, y as f32, w as f32, h as f32).map(PathBuilder::from_rect)
+}
+
+fn oval(cx: f64, cy: f64, rx: f64, ry: f64) -> Option<Path> {
+    Rect::from_xywh(
+        (cx - rx) as f32,
+        (cy - ry) as f32,
+        (2.0 * rx) as f32,
+        (2.0 * ry) as f32,
+    )
+    .and_then(PathBuilder::from_oval)
+}
+
+/// Draws one shape; `zoom` maps picture units to pixels.
+fn draw(pm: &mut Pixmap, shape: &Shape, zoom: Transform) {
+    match shape {
+        Shape::Rect {
+            x,
+            y,
+            w,
+            h,
+            fill,
+            stroke: outline,
+            class,
+        } => {
+            let Some(path) = rect_path(*x, *y, *w, *h) else {
+                return;
+            };
+            if let Some(f) = fill {
+                // grid cells meet edge to edge: no anti-aliased seams between them
+                let aa = *class != Some("cell");
+                pm.fill_path(&path, &paint(*f, aa), FillRule::Winding, zoom, None);
+            }
+            if let Some(s) = outline {
+                pm.stroke_path(&path, &paint(*s, true), &stroke(1.0), zoom, None);
+            }
+        }
+        Shape::Circle {
+            cx,
+            cy,
+            r,
+            fill,
+            stroke: outline,
+        } => {
+            if let Some(path) = oval(*cx, *cy, *r, *r) {
+                pm.fill_path(&path, &paint(*fill, true), FillRule::Winding, zoom, None);
+                pm.stroke_path(&path, &paint(*outline, true), &stroke(1.0), zoom, None);
+            }
+        }
+        Shape::Ellipse {
+            cx,
+            cy,
+            rx,
+            ry,
+            fill,
+            stroke: outline,
+        } => {
+            if let Some(path) = oval(*cx, *cy, *rx, *ry) {
+                pm.fill_path(&path, &paint(*fill, true), FillRule::Winding, zoom, None);
+                pm.stroke_path(&path, &paint(*outline, true), &stroke(1.0), zoom, None);
+            }
+        }
+        Shape::Line {
+            pts,
+            color,
+            width,
+            dashed,
+        } => {
+            let mut pb = PathBuilder::new();
+            for (i, &(x, y)) in pts.iter().enumerate() {
+                if i == 0 {
+                    pb.move_to(x as f32, y as f32);
+                } else {
+                    pb.line_to(x as f32, y as f32);
                 }
             }
-            Shape::Circle {
-                cx,
-                cy,
-                r,
-                fill,
-                stroke,
-            } => {
-                big.disc(cx * z, cy * z, (r + 0.5) * z, *stroke);
-                big.disc(cx * z, cy * z, (r - 0.5) * z, *fill);
+            let mut st = stroke(*width);
+            if *dashed {
+                st.dash = StrokeDash::new(vec![5.0, 4.0], 0.0);
             }
-            Shape::Line {
-                pts,
-                color,
-                width,
-                dashed,
-            } => {
-                let pts: Vec<(f64, f64)> = pts.iter().map(|(x, y)| (x * z, y * z)).collect();
-                let lw = width * z;
-                for seg in pts.windows(2) {
-                    if *dashed {
-                        dashed_segment(&mut big, seg[0], seg[1], lw, *color, 5.0 * z, 4.0 * z);
-                    } else {
-                        big.segment(seg[0], seg[1], lw, *color);
+            if let Some(path) = pb.finish() {
+                pm.stroke_path(&path, &paint(*color, true), &st, zoom, None);
+            }
+        }
+        Shape::Curve {
+            start,
+            steps,
+            color,
+            width,
+            arrow,
+            ..
+        } => {
+            let mut pb = PathBuilder::new();
+            pb.move_to(start.0 as f32, start.1 as f32);
+            // the direction at the end: from the last control (or point) to the end
+            let (mut from, mut end) = (*start, *start);
+            for st in steps {
+                match *st {
+                    Step::Line(p) => {
+                        pb.line_to(p.0 as f32, p.1 as f32);
+                        (from, end) = (end, p);
+                    }
+                    Step::Cubic(a, b, p) => {
+                        pb.cubic_to(
+                            a.0 as f32, a.1 as f32, b.0 as f32, b.1 as f32, p.0 as f32, p.1 as f32,
+                        );
+                        (from, end) = (if b == p { a } else { b }, p);
                     }
                 }
             }
-            Shape::Text { .. } => {}
+            if let Some(path) = pb.finish() {
+                pm.stroke_path(&path, &paint(*color, true), &stroke(*width), zoom, None);
+            }
+            let (dx, dy) = (end.0 - from.0, end.1 - from.1);
+            let len = (dx * dx + dy * dy).sqrt();
+            if *arrow && len > 0.0 {
+                // the SVG's marker: 7 stroke widths long and wide, its tip on the end
+                let (ux, uy) = (dx / len, dy / len);
+                let (l, half) = (7.0 * width, 3.5 * width);
+                let (bx, by) = (end.0 - ux * l, end.1 - uy * l);
+                let mut pb = PathBuilder::new();
+                pb.move_to(end.0 as f32, end.1 as f32);
+                pb.line_to((bx - uy * half) as f32, (by + ux * half) as f32);
+                pb.line_to((bx + uy * half) as f32, (by - ux * half) as f32);
+                pb.close();
+                if let Some(path) = pb.finish() {
+                    pm.fill_path(&path, &paint(*color, true), FillRule::Winding, zoom, None);
+                }
+            }
         }
-    }
-    let mut img = big.downsample(SUPERSAMPLE);
-    for shape in &scene.shapes {
-        if let Shape::Text {
+        Shape::Text {
             x,
             y,
             size,
             anchor,
             color,
             text,
-            bold,
+            font,
             vertical,
-        } = shape
-        {
-            img.text(
-                x * PNG_ZOOM,
-                y * PNG_ZOOM,
-                glyph_scale(*size),
-                *anchor,
-                text,
-                *color,
-                *bold,
-                *vertical,
-            );
+        } => {
+            let f = face(*font);
+            let k = size / f.units_per_em() as f64;
+            let start = match anchor {
+                Anchor::Start => 0.0,
+                Anchor::Middle => -text_width(text, *size, *font) / 2.0,
+                Anchor::End => -text_width(text, *size, *font),
+            };
+            let turn = if *vertical {
+                Transform::from_rotate_at(-90.0, *x as f32, *y as f32)
+            } else {
+                Transform::identity()
+            };
+            let mut pen = x + start;
+            let ink = paint(*color, true);
+            for (g, advance) in glyphs(text, *font) {
+                let mut outline = Outline(PathBuilder::new());
+                if f.outline_glyph(g, &mut outline).is_some()
+                    && let Some(path) = outline.0.finish()
+                {
+                    // font units (y up) to picture units (y down) at the pen
+                    let glyph =
+                        Transform::from_row(k as f32, 0.0, 0.0, -k as f32, pen as f32, *y as f32);
+                    let t = zoom.pre_concat(turn).pre_concat(glyph);
+                    pm.fill_path(&path, &ink, FillRule::Winding, t, None);
+                }
+                pen += advance * k;
+            }
         }
+        Shape::Group { .. } | Shape::EndGroup => {}
     }
-    img
 }
 
-fn dashed_segment(
-    img: &mut Image,
-    a: (f64, f64),
-    b: (f64, f64),
-    w: f64,
-    c: Rgb,
-    on: f64,
-    off: f64,
-) {
-    let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-    if len == 0.0 {
-        return;
+/// The zoom at which a `w` × `h` picture is drawn as PNG: [`PNG_ZOOM`], or less so that it
+/// stays within [`MAX_PNG_PIXELS`] and the largest side; an error below half a pixel per
+/// unit.
+pub(crate) fn png_zoom(w: f64, h: f64) -> Result<f64, VizError> {
+    let mut zoom = PNG_ZOOM;
+    let pixels = w * h * zoom * zoom;
+    if pixels > MAX_PNG_PIXELS as f64 {
+        zoom *= (MAX_PNG_PIXELS as f64 / pixels).sqrt();
     }
-    let mut t = 0.0;
-    while t < len {
-        let e = (t + on).min(len);
-        let p = |s: f64| (a.0 + (b.0 - a.0) * s / len, a.1 + (b.1 - a.1) * s / len);
-        img.segment(p(t), p(e), w, c);
-        t += on + off;
+    zoom = zoom
+        .min(MAX_PNG_SIDE / w.max(1.0))
+        .min(MAX_PNG_SIDE / h.max(1.0));
+    if zoom < MIN_ZOOM {
+        return Err(VizError::new(format!(
+            "the picture is too large for a PNG ({} x {} units; at least half a pixel per \
+             unit would exceed {} pixels or {} on a side); write it as .svg instead",
+            w.ceil(),
+            h.ceil(),
+            MAX_PNG_PIXELS,
+            MAX_PNG_SIDE
+        )));
     }
+    Ok(zoom)
+}
+
+/// Draws `scene` into an RGB image, white behind, at `zoom` pixels per unit.
+pub(crate) fn rasterize(scene: &Scene, zoom: f64) -> Result<Image, VizError> {
+    let (w, h) = (
+        (scene.w * zoom).round().max(1.0) as u32,
+        (scene.h * zoom).round().max(1.0) as u32,
+    );
+    let mut pm = Pixmap::new(w, h).ok_or_else(|| {
+        VizError::new(format!(
+            "cannot make a {w} x {h} picture (too large); write it as .svg instead"
+        ))
+    })?;
+    pm.fill(tiny_skia::Color::WHITE);
+    let t = Transform::from_scale(zoom as f32, zoom as f32);
+    for shape in &scene.shapes {
+        draw(&mut pm, shape, t);
+    }
+    // Opaque (white behind everything): premultiplied RGBA is plain RGBA; drop alpha.
+    let mut pixels = Vec::with_capacity(w as usize * h as usize * 3);
+    for px in pm.data().chunks_exact(4) {
+        pixels.extend_from_slice(&px[..3]);
+    }
+    Ok(Image {
+        width: w as usize,
+        height: h as usize,
+        pixels,
+    })
+}
+
+/// `scene` as PNG bytes, at [`PNG_ZOOM`] pixels per unit, or less for a very large picture
+/// (see [`MAX_PNG_PIXELS`]).
+pub(crate) fn scene_to_png(scene: &Scene) -> Result<Vec<u8>, VizError> {
+    let zoom = png_zoom(scene.w, scene.h)?;
+    encode_png(&rasterize(scene, zoom)?)
 }
 
 /// Encodes `img` as an 8-bit RGB PNG.
@@ -316,7 +423,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rasterizes_shapes_and_text() {
+    fn rasterizes_shapes_and_anti_aliased_text() {
         let mut s = Scene::new(40.0, 20.0);
         s.push(Shape::Rect {
             x: 0.0,
@@ -327,14 +434,62 @@ mod tests {
             stroke: None,
             class: None,
         });
-        s.text(30.0, 15.0, 10.0, Anchor::Middle, "I", false, false);
-        let img = rasterize(&s);
+        s.text(30.0, 15.0, 12.0, Anchor::Middle, "Ig", false, false);
+        let img = rasterize(&s, 2.0).unwrap();
         assert_eq!((img.width, img.height), (80, 40));
         assert_eq!(img.get(10, 10), [255, 0, 0]);
         assert_eq!(img.get(79, 0), [255, 255, 255]);
-        // The `I` glyph has ink in the middle column just above the baseline.
-        let dark = (0..40).any(|y| (55..65).any(|x| img.get(x, y)[0] < 100));
-        assert!(dark);
+        // The text has ink, and grey levels between ink and paper (anti-aliasing).
+        let grays: std::collections::BTreeSet<u8> = (0..40)
+            .flat_map(|y| (44..76).map(move |x| (x, y)))
+            .map(|(x, y)| img.get(x, y)[0])
+            .collect();
+        assert!(grays.first().is_some_and(|&g| g < 80), "{grays:?}");
+        assert!(grays.iter().filter(|&&g| g > 80 && g < 220).count() >= 5);
+    }
+
+    #[test]
+    fn every_font_has_the_characters_the_pictures_use() {
+        for font in [Font::Sans, Font::SansBold, Font::Mono] {
+            let f = face(font);
+            for c in "azAZ09 .,:;-+*/%()[]{}|<>=_'\"!?…·−×ΣαβμσΔ→²".chars() {
+                assert!(f.glyph_index(c).is_some(), "{font:?} lacks {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn text_is_measured_with_the_embedded_fonts() {
+        let w = text_width("MLP 2-16-16-1", 16.0, Font::Sans);
+        assert!(w > 80.0 && w < 140.0, "{w}");
+        assert!(text_width("MLP 2-16-16-1", 16.0, Font::SansBold) > w);
+        assert_eq!(text_width("", 16.0, Font::Sans), 0.0);
+        // DejaVu Sans Mono advances 0.602 em, which the graph's record widths assume
+        let m = text_width("data 0.7071", 10.0, Font::Mono);
+        assert!((m - 11.0 * 6.02).abs() < 0.05, "{m}");
+        let shape = Shape::Text {
+            x: 100.0,
+            y: 50.0,
+            size: 10.0,
+            anchor: Anchor::Middle,
+            color: Rgb(0, 0, 0),
+            text: "abcd".to_string(),
+            font: Font::Mono,
+            vertical: false,
+        };
+        let (x0, y0, x1, y1) = text_box(&shape).unwrap();
+        assert!((x1 - x0 - 24.08).abs() < 0.05 && (x0 + x1) / 2.0 == 100.0);
+        assert!(y0 < 42.0 && y1 > 51.0 && y1 < 54.0, "{y0} {y1}");
+    }
+
+    #[test]
+    fn large_pictures_zoom_out_then_are_refused() {
+        assert_eq!(png_zoom(600.0, 560.0).unwrap(), PNG_ZOOM);
+        let z = png_zoom(8000.0, 8000.0).unwrap();
+        assert!((MIN_ZOOM..PNG_ZOOM).contains(&z), "{z}");
+        assert!((8000.0 * z).powi(2) <= MAX_PNG_PIXELS as f64 * 1.0001);
+        let err = png_zoom(400_000.0, 60.0).unwrap_err().to_string();
+        assert!(err.contains(".svg"), "{err}");
     }
 
     #[test]
