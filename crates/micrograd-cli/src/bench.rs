@@ -8,6 +8,8 @@ use serde_json::{Value as Json, json};
 
 use crate::CliError;
 use crate::perf::{self, MoonsStep, ParallelMoons, median_min_max};
+use micrograd::data::MAX_SAMPLES;
+use micrograd::train::MAX_STEPS;
 
 /// Which workload to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -40,14 +42,15 @@ pub struct BenchArgs {
     /// Replay mode (moons, longrun): record the step's graph once and re-run it.
     #[arg(long)]
     pub replay: bool,
-    /// Steps per run (default: 100 for moons and parallel, 10,000 for longrun).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(10..))]
+    /// Steps per run (default: 100 for moons and parallel, 10,000 for longrun; at most
+    /// 10,000,000, as `train --steps`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(10..=MAX_STEPS as u64))]
     pub steps: Option<u64>,
     /// Threads for `parallel` (1 gives the single-thread time of the same work).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: u32,
-    /// Points for `parallel`.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Points for `parallel` (at most 1,000,000, as `train --samples`).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLES as u64))]
     pub points: u64,
     /// Neurons per hidden layer for `scale`.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=4096))]
@@ -63,10 +66,15 @@ pub struct BenchArgs {
     /// training in PyTorch (`bench/py/scale_torch.py`).
     #[arg(long, value_name = "FILE")]
     pub dump: Option<std::path::PathBuf>,
-    /// Chain length for `chain`.
-    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    /// Chain length for `chain` (at most 40,000,000 operations: a tape of about 1 GB).
+    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_CHAIN))]
     pub length: u64,
 }
+
+/// The longest chain `bench chain` builds: at about 25 bytes a node (value, operation,
+/// operands, gradient), a tape of 1 GB, the budget of a training step
+/// ([`micrograd::train::MAX_STEP_BYTES`]).
+const MAX_CHAIN: u64 = 40_000_000;
 
 /// The seed of the workloads' model weights.
 const SEED: u64 = 1337;

@@ -126,16 +126,25 @@ impl CliError {
 /// Writes to standard output (locked for the one write); a failed write is an error value
 /// (see [`CliError::from_stdout`]), never a panic. The subcommands print through the
 /// `outln!`/`out!` macros, which call this, and end with [`flush_stdout`].
+///
+/// Control characters (of a label, a column name, a file name) are escaped
+/// ([`micrograd::text`]): nothing printed drives the terminal.
 pub fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<(), CliError> {
-    std::io::stdout()
-        .lock()
-        .write_fmt(args)
-        .map_err(|e| CliError::from_stdout(&e))
+    write_escaped(&mut std::io::stdout().lock(), args).map_err(|e| CliError::from_stdout(&e))
 }
 
-/// Writes to standard error, ignoring a failure (see `errln!`).
+/// Writes to standard error, ignoring a failure (see `errln!`); control characters are
+/// escaped, as by [`write_stdout`].
 pub fn write_stderr(args: std::fmt::Arguments<'_>) {
-    let _ = std::io::stderr().lock().write_fmt(args);
+    let _ = write_escaped(&mut std::io::stderr().lock(), args);
+}
+
+/// Writes `args` to `out` with control characters escaped ([`micrograd::text::escape`]).
+fn write_escaped(out: &mut impl Write, args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    match args.as_str() {
+        Some(s) => out.write_all(micrograd::text::escape(s).as_bytes()),
+        None => out.write_all(micrograd::text::escape(&args.to_string()).as_bytes()),
+    }
 }
 
 /// Flushes standard output, so a failed write of buffered text is reported (see
@@ -145,6 +154,23 @@ pub fn flush_stdout() -> Result<(), CliError> {
         .lock()
         .flush()
         .map_err(|e| CliError::from_stdout(&e))
+}
+
+/// Reports an error of clap's parsing (exit status 2; help and version as clap prints them).
+/// clap's styled text echoes a bad argument raw, control characters and all, on a terminal;
+/// it is printed here as plain text instead, escaped like every other message.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    errln!("{}", e.render().to_string().trim_end());
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 impl std::fmt::Display for CliError {
@@ -160,7 +186,10 @@ impl std::error::Error for CliError {}
 /// [`CliError::broken_pipe`]), 2 for bad usage or input, 1 for a failure while running
 /// (including a failed write to standard output, e.g. a full disk).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse(); // clap prints usage errors itself and exits with status 2
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let result = match &cli.command {
         Command::Grad(a) => grad::run(a),
         Command::Demo(a) => demo::run(a),

@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::CliError;
 use crate::train::data_message;
-use micrograd::data::{self, DataError};
+use micrograd::data::DataError;
 use micrograd::train::{Classifier, CsvRows};
 
 /// Arguments of `micrograd predict`.
@@ -29,19 +29,20 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
-/// Reads the data and matches its columns to the model's features
-/// ([`Classifier::parse_csv`]: by name when both have names, else by position).
+/// Reads the data, streaming the file, and matches its columns to the model's features
+/// ([`Classifier::load_csv`]: by name when both have names, else by position).
 fn read_rows(args: &PredictArgs, classifier: &Classifier) -> Result<CsvRows, CliError> {
     let path = args.data.display();
-    let bad = |e: DataError| CliError::usage(format!("{path}: {}", data_message(&e)));
-    let text = data::read_csv_text(&args.data).map_err(|e| match e {
-        DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
-        _ => bad(e),
-    })?;
     classifier
-        .parse_csv(&text, args.label_column.as_deref())
-        .map_err(bad)
+        .load_csv(&args.data, args.label_column.as_deref())
+        .map_err(|e| match e {
+            DataError::Io { .. } => CliError::usage(format!("--data: {e}")),
+            _ => CliError::usage(format!("{path}: {}", data_message(&e))),
+        })
 }
+
+/// Lines of output are gathered up to this many bytes, then written at once.
+const OUT_CHUNK: usize = 1 << 16;
 
 /// A label as JSON: a number if it is one (as written in the file), else a string.
 fn label_json(label: &str) -> serde_json::Value {
@@ -83,46 +84,71 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let predictions: Vec<&str> = rows
+    // One class id per row (not a label's text: 8 bytes a row, whatever the labels).
+    let predicted: Vec<usize> = rows
         .features()
         .iter()
-        .map(|x| classifier.predict_label(x))
+        .map(|x| classifier.predict_class(x))
         .collect();
     let n = rows.len();
     let accuracy = match rows.labelled() {
-        Some(d) => Some(
+        Some(d) => {
             classifier
-                .accuracy(d)
-                .map_err(|e| CliError::usage(format!("{}: {e}", args.data.display())))?,
-        ),
+                .check_features(d)
+                .map_err(|e| CliError::usage(format!("{}: {e}", args.data.display())))?;
+            Some(classifier.accuracy_of(d, &predicted))
+        }
         None => None,
     };
-    let labels: Option<Vec<&str>> = rows.labelled().map(|d| {
-        d.classes
-            .iter()
-            .map(|&c| d.class_names[c].as_str())
-            .collect()
-    });
+    let label_of = |i: usize| {
+        rows.labelled()
+            .map(|d| d.class_names[d.classes[i]].as_str())
+    };
+    let mut out = String::with_capacity(OUT_CHUNK + 256);
+    let flush = |out: &mut String, force: bool| -> Result<(), CliError> {
+        if force || out.len() >= OUT_CHUNK {
+            out!("{out}")?;
+            out.clear();
+        }
+        Ok(())
+    };
     if args.json {
-        let preds: Vec<serde_json::Value> = predictions.iter().map(|p| label_json(p)).collect();
-        outln!(
-            "{}",
-            serde_json::json!({"accuracy": accuracy, "predictions": preds})
-        )?;
-        return Ok(());
+        // `{"accuracy": a, "predictions": [...]}` as serde_json writes it, one prediction at
+        // a time.
+        let accuracy = serde_json::to_string(&accuracy).expect("a number serializes");
+        out.push_str(&format!("{{\"accuracy\":{accuracy},\"predictions\":["));
+        for (i, &p) in predicted.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&label_json(&classifier.class_names[p]).to_string());
+            flush(&mut out, false)?;
+        }
+        out.push_str("]}\n");
+        return flush(&mut out, true);
     }
     let header = rows.feature_names().join(",");
-    match &labels {
+    match rows.labelled() {
         Some(_) => outln!("{header},prediction,label")?,
         None => outln!("{header},prediction")?,
     }
-    for (i, (x, p)) in rows.features().iter().zip(&predictions).enumerate() {
-        let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
-        match &labels {
-            Some(labels) => outln!("{},{p},{}", xs.join(","), labels[i])?,
-            None => outln!("{},{p}", xs.join(","))?,
+    for (i, (x, &p)) in rows.features().iter().zip(&predicted).enumerate() {
+        for (j, v) in x.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.push_str(&v.to_string());
         }
+        out.push(',');
+        out.push_str(&classifier.class_names[p]);
+        if let Some(l) = label_of(i) {
+            out.push(',');
+            out.push_str(l);
+        }
+        out.push('\n');
+        flush(&mut out, false)?;
     }
+    flush(&mut out, true)?;
     if let Some(a) = accuracy {
         let right = (a * n as f64).round() as usize;
         outln!("accuracy {:.1}% ({right}/{n})", 100.0 * a)?;

@@ -33,6 +33,7 @@
 //! - [`data`]: data sets (generated or from CSV) and mini-batches.
 //! - [`train`]: the training loop behind `micrograd train`.
 //! - [`expr`]: the small language of `micrograd grad`.
+//! - [`text`]: control characters escaped in echoed text.
 //! - `viz` (feature `viz`): graph pictures (DOT, SVG) and plots (decision boundary,
 //!   training curves).
 //!
@@ -46,6 +47,7 @@ pub mod data;
 pub mod engine;
 pub mod expr;
 pub mod nn;
+pub mod text;
 pub mod train;
 #[cfg(feature = "viz")]
 pub mod viz;

@@ -6,23 +6,28 @@
 //! numeric; the label is the last column unless a column is named. Labels are class names:
 //! any text, each distinct one a class; if all are numbers, each distinct value is a class
 //! (`1` and `1.0` are one). A leading UTF-8 byte-order mark is ignored; a file that is not
-//! UTF-8 is an error naming the line. One reader (`Table`) does all of this for
-//! [`parse_csv`], [`parse_features`] and [`csv_header`].
+//! UTF-8 is an error naming the line.
+//!
+//! One streaming reader ([`Records`]) does all of this for [`load_csv`], [`load_features`],
+//! [`parse_csv`], [`parse_features`] and [`csv_header`]: a file is read a line at a time
+//! (never whole), each field is parsed to an `f64` as it is read (no `String` per field),
+//! and each label is kept once per distinct text (a row holds its index). So the memory of a
+//! data set is that of its numbers: a row of `k` features costs `8 k` bytes and its vector.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::BufRead;
 use std::path::Path;
 
 use super::{DataError, Dataset};
 
-/// Reads the text of the file at `path` for [`parse_csv`] or [`parse_features`].
+/// Reads the text of the file at `path` (whole: for small files, or for calling
+/// [`parse_csv`] and [`parse_features`] on one text; [`load_csv`] and [`load_features`]
+/// stream the file instead).
 ///
 /// Errors: [`DataError::Io`] if the file cannot be read, [`DataError::NotUtf8`] (naming the
 /// line of the first bad byte) if it is not UTF-8.
 pub fn read_csv_text(path: &Path) -> Result<String, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         DataError::NotUtf8 {
@@ -31,11 +36,80 @@ pub fn read_csv_text(path: &Path) -> Result<String, DataError> {
     })
 }
 
-/// Reads the CSV file at `path` (see [`read_csv_text`] and [`parse_csv`]).
+fn io_error(path: &Path, e: &std::io::Error) -> DataError {
+    DataError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Reads the CSV file at `path`, streaming it, as [`parse_csv`] reads its text: a line at a
+/// time, each field parsed to a number as it is read and each distinct label kept once, so
+/// the memory is that of the numbers (a row of `k` features: `8 k` bytes and its vector),
+/// not of the text.
 ///
-/// Errors: [`DataError::Io`], [`DataError::NotUtf8`], else as [`parse_csv`].
+/// Errors: [`DataError::Io`], [`DataError::NotUtf8`] (which wins over any other error, as
+/// for a file read whole: the whole file is checked), else as [`parse_csv`].
 pub fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
-    parse_csv(&read_csv_text(path)?, label_column)
+    load_labelled(path, label_column, true)
+}
+
+/// [`load_csv`]; with `unique_names` false, as [`parse_labelled`].
+pub(crate) fn load_labelled(
+    path: &Path,
+    label_column: Option<&str>,
+    unique_names: bool,
+) -> Result<Dataset, DataError> {
+    let mut records = Records::open(path)?;
+    let result = read_dataset(&mut records, label_column, unique_names);
+    records.finish(result)
+}
+
+/// Reads the CSV file at `path` without labels, streaming it, as [`parse_features`] reads
+/// its text.
+///
+/// Errors: as [`load_csv`].
+pub fn load_features(path: &Path) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+    let mut records = Records::open(path)?;
+    let result = read_features(&mut records);
+    records.finish(result)
+}
+
+/// The first row of a CSV file: its header, if it is one, and its number of fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstRow {
+    /// The row's fields, if it is a header (none of them is a number; see [`csv_header`]).
+    pub header: Option<Vec<String>>,
+    /// Its number of fields.
+    pub width: usize,
+}
+
+/// The first row of the CSV file at `path` (`None` for a file without rows), reading the file
+/// up to that row only.
+///
+/// Errors: [`DataError::Io`], [`DataError::NotUtf8`] (up to the first row).
+pub fn csv_file_header(path: &Path) -> Result<Option<FirstRow>, DataError> {
+    let mut records = Records::open(path)?;
+    if !records.next()? {
+        return Ok(None);
+    }
+    Ok(Some(records.first_row()))
+}
+
+/// [`csv_file_header`] of CSV text.
+pub(crate) fn text_header(text: &str) -> Option<FirstRow> {
+    let mut records = Records::new(text.as_bytes(), None);
+    match records.next() {
+        Ok(true) => Some(records.first_row()),
+        _ => None,
+    }
+}
+
+/// Checks that the file at `path` is UTF-8 text, reading it a line at a time.
+///
+/// Errors: [`DataError::Io`], [`DataError::NotUtf8`].
+pub(crate) fn check_utf8(path: &Path) -> Result<(), DataError> {
+    Records::open(path)?.finish(Ok(()))
 }
 
 /// Parses CSV text into a [`Dataset`].
@@ -87,9 +161,66 @@ pub(crate) fn parse_labelled(
     label_column: Option<&str>,
     unique_names: bool,
 ) -> Result<Dataset, DataError> {
-    let table = Table::read(text)?;
-    let width = table.width;
-    let label_at = match (label_column, &table.header) {
+    read_dataset(
+        &mut Records::new(text.as_bytes(), None),
+        label_column,
+        unique_names,
+    )
+}
+
+/// The first name of `names` that occurs more than once, and its positions (counting from 1).
+pub(crate) fn first_repeat<S: AsRef<str>>(names: &[S]) -> Option<(String, Vec<usize>)> {
+    let mut seen = BTreeSet::new();
+    let name = names.iter().map(AsRef::as_ref).find(|&n| !seen.insert(n))?;
+    let at = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.as_ref() == name)
+        .map(|(i, _)| i + 1)
+        .collect();
+    Some((name.to_string(), at))
+}
+
+/// Parses CSV text without labels: every column is a numeric feature (for predicting).
+/// Returns the rows and the feature names (from the header, or `x0`, `x1`, ...).
+///
+/// The format and the errors are those of [`parse_csv`] (less the label's).
+///
+/// ```
+/// use micrograd::data::parse_features;
+///
+/// let (rows, names) = parse_features("a,b\n1,2\n3,4\n").unwrap();
+/// assert_eq!(rows, [[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(names, ["a", "b"]);
+/// ```
+pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+    read_features(&mut Records::new(text.as_bytes(), None))
+}
+
+/// The header row of CSV text, if it has one (its first row, when none of its fields is a
+/// number); `None` for a file without a header or without rows.
+///
+/// ```
+/// use micrograd::data::csv_header;
+/// assert_eq!(csv_header("b,a,y\n1,2,3\n").unwrap(), ["b", "a", "y"]);
+/// assert_eq!(csv_header("1,2,3\n"), None);
+/// ```
+pub fn csv_header(text: &str) -> Option<Vec<String>> {
+    text_header(text)?.header
+}
+
+/// The data set of the records (see [`parse_csv`]).
+fn read_dataset<R: BufRead>(
+    r: &mut Records<'_, R>,
+    label_column: Option<&str>,
+    unique_names: bool,
+) -> Result<Dataset, DataError> {
+    if !r.next()? {
+        return Err(DataError::Empty);
+    }
+    let header = r.header();
+    let width = r.len();
+    let label_at = match (label_column, &header) {
         (None, _) => width.saturating_sub(1),
         (Some(name), None) => {
             return Err(DataError::LabelColumnNeedsHeader {
@@ -110,9 +241,9 @@ pub(crate) fn parse_labelled(
     }
     let feature_names: Vec<String> = (0..width)
         .filter(|&j| j != label_at)
-        .map(|j| table.name(j, if j < label_at { j } else { j - 1 }))
+        .map(|j| column_name(&header, j, if j < label_at { j } else { j - 1 }))
         .collect();
-    if unique_names && let Some(h) = &table.header {
+    if unique_names && let Some(h) = &header {
         // Each column's name as the data set keeps it, in file order.
         let mut names: Vec<&str> = feature_names.iter().map(String::as_str).collect();
         names.insert(label_at, &h[label_at]);
@@ -120,21 +251,37 @@ pub(crate) fn parse_labelled(
             return Err(DataError::DuplicateColumn { name, columns });
         }
     }
-    let rows = table.data_rows()?;
-    let mut features = Vec::new(); // grows with the rows read: no capacity from the input
-    let mut labels = Vec::new();
-    for (line, fields) in rows {
-        features.push(table.numbers(*line, fields, Some(label_at))?);
-        let label = fields[label_at].clone();
-        if label.is_empty() {
-            return Err(DataError::EmptyLabel {
-                line: *line,
-                column: label_at + 1,
-            });
+    // Rows grow with what is read: no capacity from the input.
+    let mut features = Vec::new();
+    let mut classes = Vec::new(); // the distinct label's index until the end
+    let mut labels = Labels::default();
+    let mut row = header.is_none(); // without a header, the first record is a row
+    loop {
+        if row {
+            grow(&mut features, r.line)?;
+            grow(&mut classes, r.line)?;
+            features.push(r.numbers(&header, width, Some(label_at))?);
+            let label = r.field(label_at);
+            if label.is_empty() {
+                return Err(DataError::EmptyLabel {
+                    line: r.line,
+                    column: label_at + 1,
+                });
+            }
+            classes.push(labels.id(label));
         }
-        labels.push(label);
+        if !r.next()? {
+            break;
+        }
+        row = true;
     }
-    let (class_names, classes) = classes_of(&labels);
+    if features.is_empty() {
+        return Err(DataError::NoRows);
+    }
+    let (class_names, class_of) = labels.classes();
+    for c in &mut classes {
+        *c = class_of[*c];
+    }
     Ok(Dataset {
         features,
         classes,
@@ -143,164 +290,110 @@ pub(crate) fn parse_labelled(
     })
 }
 
-/// Parses CSV text without labels: every column is a numeric feature (for predicting).
-/// Returns the rows and the feature names (from the header, or `x0`, `x1`, ...).
-///
-/// The format and the errors are those of [`parse_csv`] (less the label's).
-///
-/// ```
-/// use micrograd::data::parse_features;
-///
-/// let (rows, names) = parse_features("a,b\n1,2\n3,4\n").unwrap();
-/// assert_eq!(rows, [[1.0, 2.0], [3.0, 4.0]]);
-/// assert_eq!(names, ["a", "b"]);
-/// ```
-pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
-    let table = Table::read(text)?;
-    let names = (0..table.width).map(|j| table.name(j, j)).collect();
-    let rows = table
-        .data_rows()?
-        .iter()
-        .map(|(line, fields)| table.numbers(*line, fields, None))
-        .collect::<Result<Vec<Vec<f64>>, DataError>>()?;
+/// The rows and feature names of the records, every column a feature (see
+/// [`parse_features`]).
+fn read_features<R: BufRead>(
+    r: &mut Records<'_, R>,
+) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+    if !r.next()? {
+        return Err(DataError::Empty);
+    }
+    let header = r.header();
+    let width = r.len();
+    let names = (0..width).map(|j| column_name(&header, j, j)).collect();
+    let mut rows = Vec::new();
+    let mut row = header.is_none();
+    loop {
+        if row {
+            grow(&mut rows, r.line)?;
+            rows.push(r.numbers(&header, width, None)?);
+        }
+        if !r.next()? {
+            break;
+        }
+        row = true;
+    }
+    if rows.is_empty() {
+        return Err(DataError::NoRows);
+    }
     Ok((rows, names))
 }
 
-/// The first name of `names` that occurs more than once, and its positions (counting from 1).
-pub(crate) fn first_repeat<S: AsRef<str>>(names: &[S]) -> Option<(String, Vec<usize>)> {
-    let mut seen = BTreeSet::new();
-    let name = names.iter().map(AsRef::as_ref).find(|&n| !seen.insert(n))?;
-    let at = names
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.as_ref() == name)
-        .map(|(i, _)| i + 1)
-        .collect();
-    Some((name.to_string(), at))
-}
-
-/// The header row of CSV text, if it has one (its first row, when none of its fields is a
-/// number); `None` for a file without a header or without rows.
-///
-/// ```
-/// use micrograd::data::csv_header;
-/// assert_eq!(csv_header("b,a,y\n1,2,3\n").unwrap(), ["b", "a", "y"]);
-/// assert_eq!(csv_header("1,2,3\n"), None);
-/// ```
-pub fn csv_header(text: &str) -> Option<Vec<String>> {
-    Table::read(text).ok()?.header
-}
-
-/// The records of CSV text: the header (if any), the width (the first row's fields) and
-/// every record as `(line, fields)`, the header included. The one reader behind
-/// [`parse_csv`], [`parse_features`] and [`csv_header`].
-struct Table {
-    header: Option<Vec<String>>,
-    width: usize,
-    records: Vec<(usize, Vec<String>)>,
-}
-
-impl Table {
-    /// Splits `text` into records; errors with [`DataError::Empty`] if there are none.
-    fn read(text: &str) -> Result<Table, DataError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let records: Vec<(usize, Vec<String>)> = records(text).collect();
-        let Some((_, first)) = records.first() else {
-            return Err(DataError::Empty);
-        };
-        let header = first
-            .iter()
-            .all(|f| number(f).is_none())
-            .then(|| first.clone());
-        Ok(Table {
-            header,
-            width: first.len(),
-            records,
-        })
+/// Makes room for one more element in `v` (doubling, as `push` does), or errors with
+/// [`DataError::TooLarge`] at `line` if memory cannot be had: a file larger than memory is
+/// an error, not an abort.
+fn grow<T>(v: &mut Vec<T>, line: usize) -> Result<(), DataError> {
+    if v.len() == v.capacity() {
+        v.try_reserve(v.len().max(64))
+            .map_err(|_| DataError::TooLarge { line })?;
     }
+    Ok(())
+}
 
-    /// The name of column `j`: the header's, or `x{index}` without one (or if it is empty).
-    fn name(&self, j: usize, index: usize) -> String {
-        match &self.header {
-            Some(h) if !h[j].is_empty() => h[j].clone(),
-            _ => format!("x{index}"),
+/// The name of column `j`: the header's, or `x{index}` without one (or if it is empty).
+fn column_name(header: &Option<Vec<String>>, j: usize, index: usize) -> String {
+    match header {
+        Some(h) if !h[j].is_empty() => h[j].clone(),
+        _ => format!("x{index}"),
+    }
+}
+
+/// The distinct label texts, in order of first appearance, each stored once.
+#[derive(Default)]
+struct Labels {
+    index: HashMap<String, usize>,
+    texts: Vec<String>,
+}
+
+impl Labels {
+    /// The index of `label` among the distinct texts (a new one if it is new).
+    fn id(&mut self, label: &str) -> usize {
+        if let Some(&i) = self.index.get(label) {
+            return i;
         }
+        let i = self.texts.len();
+        self.index.insert(label.to_string(), i);
+        self.texts.push(label.to_string());
+        i
     }
 
-    /// The records after the header; [`DataError::NoRows`] if there are none.
-    fn data_rows(&self) -> Result<&[(usize, Vec<String>)], DataError> {
-        let rows = &self.records[usize::from(self.header.is_some())..];
-        if rows.is_empty() {
-            return Err(DataError::NoRows);
-        }
-        Ok(rows)
-    }
-
-    /// The numbers of a row's fields, but the one at `skip`; errors with
-    /// [`DataError::Ragged`] or [`DataError::NotNumeric`], naming the line and column.
-    fn numbers(
-        &self,
-        line: usize,
-        fields: &[String],
-        skip: Option<usize>,
-    ) -> Result<Vec<f64>, DataError> {
-        if fields.len() != self.width {
-            return Err(DataError::Ragged {
-                line,
-                expected: self.width,
-                found: fields.len(),
-            });
-        }
-        fields
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| Some(*j) != skip)
-            .map(|(j, field)| {
-                number(field).ok_or_else(|| DataError::NotNumeric {
-                    line,
-                    column: j + 1,
-                    name: self.header.as_ref().map(|h| h[j].clone()),
-                    text: field.clone(),
-                })
-            })
-            .collect()
-    }
-}
-
-/// The classes of the labels: their names in class-id order, and each label's class id.
-/// All numbers: one class per value (named by its first text), by value; else one class per
-/// text, alphabetically.
-fn classes_of(labels: &[String]) -> (Vec<String>, Vec<usize>) {
-    let values: Option<Vec<f64>> = labels.iter().map(|l| number(l)).collect();
-    match values {
-        Some(values) => {
-            // `+ 0.0` makes -0 and 0 one value.
-            let key = |x: f64| (x + 0.0).to_bits();
-            let mut first: BTreeMap<u64, (f64, &str)> = BTreeMap::new();
-            for (&x, l) in values.iter().zip(labels) {
-                first.entry(key(x)).or_insert((x + 0.0, l));
+    /// The classes: their names in class-id order, and the class id of each distinct text.
+    /// All numbers: one class per value (named by its first text), by value; else one
+    /// class per text, alphabetically.
+    fn classes(self) -> (Vec<String>, Vec<usize>) {
+        let values: Option<Vec<f64>> = self.texts.iter().map(|l| number(l)).collect();
+        match values {
+            Some(values) => {
+                // `+ 0.0` makes -0 and 0 one value.
+                let key = |x: f64| (x + 0.0).to_bits();
+                let mut first: BTreeMap<u64, (f64, &str)> = BTreeMap::new();
+                for (&x, l) in values.iter().zip(&self.texts) {
+                    first.entry(key(x)).or_insert((x + 0.0, l));
+                }
+                let mut distinct: Vec<(f64, &str)> = first.into_values().collect();
+                distinct.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let id: BTreeMap<u64, usize> = distinct
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (x, _))| (key(*x), i))
+                    .collect();
+                let names = distinct.iter().map(|(_, l)| l.to_string()).collect();
+                (names, values.iter().map(|&x| id[&key(x)]).collect())
             }
-            let mut distinct: Vec<(f64, &str)> = first.into_values().collect();
-            distinct.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let id: BTreeMap<u64, usize> = distinct
-                .iter()
-                .enumerate()
-                .map(|(i, (x, _))| (key(*x), i))
-                .collect();
-            let names = distinct.iter().map(|(_, l)| l.to_string()).collect();
-            (names, values.iter().map(|&x| id[&key(x)]).collect())
-        }
-        None => {
-            let mut names: Vec<String> = labels.to_vec();
-            names.sort();
-            names.dedup();
-            let id: BTreeMap<&str, usize> = names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.as_str(), i))
-                .collect();
-            let classes = labels.iter().map(|l| id[l.as_str()]).collect();
-            (names, classes)
+            None => {
+                let mut order: Vec<usize> = (0..self.texts.len()).collect();
+                order.sort_by(|&a, &b| self.texts[a].cmp(&self.texts[b]));
+                let mut class_of = vec![0; self.texts.len()];
+                for (class, &t) in order.iter().enumerate() {
+                    class_of[t] = class;
+                }
+                let mut texts: Vec<Option<String>> = self.texts.into_iter().map(Some).collect();
+                let names = order
+                    .iter()
+                    .map(|&t| texts[t].take().expect("each text once"))
+                    .collect();
+                (names, class_of)
+            }
         }
     }
 }
@@ -310,55 +403,271 @@ fn number(field: &str) -> Option<f64> {
     field.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// The non-blank, non-comment lines of `text` as `(line number, trimmed fields)`.
-fn records(text: &str) -> impl Iterator<Item = (usize, Vec<String>)> + '_ {
-    text.lines().enumerate().filter_map(|(i, raw)| {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            return None;
-        }
-        Some((i + 1, split_fields(line)))
-    })
+/// The records of CSV input, one at a time: the non-blank, non-comment lines, split into
+/// trimmed fields. The current record's fields are ranges of one reused buffer, so reading
+/// allocates nothing per line or field (only when a line is longer than any before).
+struct Records<'p, R> {
+    input: R,
+    /// The file, for I/O errors (`None` for text in memory).
+    path: Option<&'p Path>,
+    /// The line number of the current record (from 1).
+    line: usize,
+    /// The current line's bytes, then its text.
+    bytes: Vec<u8>,
+    text: String,
+    /// The unquoted fields of a line that has quotes.
+    unquoted: String,
+    /// The fields: byte ranges of `text`, or of `unquoted` if `quoted`.
+    spans: Vec<(usize, usize)>,
+    quoted: bool,
 }
 
-/// The fields of one line, trimmed: commas separate them, except inside double quotes. A
-/// quoted field (`"a, b"`) may hold commas and `""` for a quote (as RFC 4180; a quoted field
-/// does not span lines); its quotes are removed and its text trimmed. An unclosed quote runs
-/// to the end of the line.
-fn split_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let (mut in_quotes, mut quoted) = (false, false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if in_quotes => {
-                if chars.peek() == Some(&'"') {
-                    field.push('"');
-                    chars.next();
-                } else {
-                    in_quotes = false;
-                }
-            }
-            '"' if !quoted && field.trim().is_empty() => {
-                field.clear();
-                (in_quotes, quoted) = (true, true);
-            }
-            ',' if !in_quotes => {
-                fields.push(field.trim().to_string());
-                field.clear();
-                quoted = false;
-            }
-            c => field.push(c),
+impl<'p> Records<'p, std::io::BufReader<std::fs::File>> {
+    /// The records of the file at `path`.
+    fn open(path: &'p Path) -> Result<Self, DataError> {
+        let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+        Ok(Records::new(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            Some(path),
+        ))
+    }
+}
+
+impl<'p, R: BufRead> Records<'p, R> {
+    fn new(input: R, path: Option<&'p Path>) -> Self {
+        Records {
+            input,
+            path,
+            line: 0,
+            bytes: Vec::new(),
+            text: String::new(),
+            unquoted: String::new(),
+            spans: Vec::new(),
+            quoted: false,
         }
     }
-    fields.push(field.trim().to_string());
-    fields
+
+    /// Reads the next line into `text`; `Ok(false)` at the end of the input. (`read_until`,
+    /// with fallible growth: a line longer than memory is [`DataError::TooLarge`].)
+    fn read_line(&mut self) -> Result<bool, DataError> {
+        self.bytes.clear();
+        let line = self.line + 1;
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let path = self
+                        .path
+                        .map_or_else(String::new, |p| p.display().to_string());
+                    return Err(DataError::Io {
+                        path,
+                        message: e.to_string(),
+                    });
+                }
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            self.bytes
+                .try_reserve(take)
+                .map_err(|_| DataError::TooLarge { line })?;
+            self.bytes.extend_from_slice(&buf[..take]);
+            self.input.consume(take);
+            if done {
+                break;
+            }
+        }
+        if self.bytes.is_empty() {
+            return Ok(false);
+        }
+        self.line += 1;
+        let s =
+            std::str::from_utf8(&self.bytes).map_err(|_| DataError::NotUtf8 { line: self.line })?;
+        let s = if self.line == 1 {
+            s.strip_prefix('\u{feff}').unwrap_or(s)
+        } else {
+            s
+        };
+        self.text.clear();
+        self.text
+            .try_reserve(s.len())
+            .map_err(|_| DataError::TooLarge { line: self.line })?;
+        self.text.push_str(s);
+        Ok(true)
+    }
+
+    /// Advances to the next record; `Ok(false)` at the end of the input.
+    fn next(&mut self) -> Result<bool, DataError> {
+        loop {
+            if !self.read_line()? {
+                return Ok(false);
+            }
+            let line = self.text.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let start = self.text.len() - self.text.trim_start().len();
+            let end = start + line.len();
+            self.split(start, end);
+            return Ok(true);
+        }
+    }
+
+    /// Splits `text[start..end]` into fields, trimmed: commas separate them, except inside
+    /// double quotes. A quoted field (`"a, b"`) may hold commas and `""` for a quote (as RFC
+    /// 4180; a quoted field does not span lines); its quotes are removed and its text
+    /// trimmed. An unclosed quote runs to the end of the line.
+    fn split(&mut self, start: usize, end: usize) {
+        self.spans.clear();
+        let line = &self.text[start..end];
+        self.quoted = line.contains('"');
+        if !self.quoted {
+            let mut at = start;
+            for field in line.split(',') {
+                let lead = field.len() - field.trim_start().len();
+                let kept = field.trim().len();
+                self.spans.push((at + lead, at + lead + kept));
+                at += field.len() + 1;
+            }
+            return;
+        }
+        // Quotes: the fields' text is built in `unquoted`, each from `from` on.
+        let out = &mut self.unquoted;
+        out.clear();
+        let mut from = 0;
+        let (mut in_quotes, mut quoted) = (false, false);
+        let mut chars = line.chars().peekable();
+        let spans = &mut self.spans;
+        let mut close = |out: &mut String, from: usize| {
+            let field = &out[from..];
+            let lead = field.len() - field.trim_start().len();
+            spans.push((from + lead, from + lead + field.trim().len()));
+        };
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if in_quotes => {
+                    if chars.peek() == Some(&'"') {
+                        out.push('"');
+                        chars.next();
+                    } else {
+                        in_quotes = false;
+                    }
+                }
+                '"' if !quoted && out[from..].trim().is_empty() => {
+                    out.truncate(from);
+                    (in_quotes, quoted) = (true, true);
+                }
+                ',' if !in_quotes => {
+                    close(out, from);
+                    from = out.len();
+                    quoted = false;
+                }
+                c => out.push(c),
+            }
+        }
+        close(out, from);
+    }
+
+    /// The number of fields of the current record.
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Field `j` of the current record.
+    fn field(&self, j: usize) -> &str {
+        let (a, b) = self.spans[j];
+        if self.quoted {
+            &self.unquoted[a..b]
+        } else {
+            &self.text[a..b]
+        }
+    }
+
+    /// The current record as a [`FirstRow`].
+    fn first_row(&self) -> FirstRow {
+        FirstRow {
+            header: self.header(),
+            width: self.len(),
+        }
+    }
+
+    /// The current record as a header, if none of its fields is a number.
+    fn header(&self) -> Option<Vec<String>> {
+        (0..self.len())
+            .all(|j| number(self.field(j)).is_none())
+            .then(|| (0..self.len()).map(|j| self.field(j).to_string()).collect())
+    }
+
+    /// The numbers of the current record's fields, but the one at `skip`; errors with
+    /// [`DataError::Ragged`] or [`DataError::NotNumeric`], naming the line and column.
+    fn numbers(
+        &self,
+        header: &Option<Vec<String>>,
+        width: usize,
+        skip: Option<usize>,
+    ) -> Result<Vec<f64>, DataError> {
+        if self.len() != width {
+            return Err(DataError::Ragged {
+                line: self.line,
+                expected: width,
+                found: self.len(),
+            });
+        }
+        let mut row = Vec::new();
+        row.try_reserve_exact(width - usize::from(skip.is_some()))
+            .map_err(|_| DataError::TooLarge { line: self.line })?;
+        for j in (0..width).filter(|&j| Some(j) != skip) {
+            let field = self.field(j);
+            match number(field) {
+                Some(x) => row.push(x),
+                None => {
+                    return Err(DataError::NotNumeric {
+                        line: self.line,
+                        column: j + 1,
+                        name: header.as_ref().map(|h| h[j].clone()),
+                        text: field.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(row)
+    }
+
+    /// `result`, unless the input (read to its end) is not UTF-8: a file read whole would
+    /// have said so first, whatever else is wrong.
+    fn finish<T>(&mut self, result: Result<T, DataError>) -> Result<T, DataError> {
+        if matches!(
+            result,
+            Err(DataError::Io { .. } | DataError::NotUtf8 { .. })
+        ) {
+            return result;
+        }
+        loop {
+            match self.read_line() {
+                Ok(true) => {}
+                Ok(false) => return result,
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fields of one line, as the reader splits them.
+    fn split_fields(line: &str) -> Vec<String> {
+        let mut r = Records::new(line.as_bytes(), None);
+        assert!(r.read_line().unwrap());
+        r.split(0, r.text.len());
+        (0..r.len()).map(|j| r.field(j).to_string()).collect()
+    }
 
     #[test]
     fn headerless_numeric_labels_sort_numerically() {

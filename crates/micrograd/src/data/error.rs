@@ -1,9 +1,10 @@
 //! Errors from reading or checking data.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::ops::RangeInclusive;
 
 use super::Generator;
+use crate::text::Escaped;
 use crate::train::{group_digits, short_number};
 
 /// What is wrong with a data file, a data set or a generator's parameters; the message names
@@ -86,6 +87,12 @@ pub enum DataError {
         expected: usize,
         /// Features the data has.
         found: usize,
+    },
+    /// The file's data does not fit in memory (reserving room for it failed at this line):
+    /// an error rather than an abort.
+    TooLarge {
+        /// The line being read.
+        line: usize,
     },
     /// The data has no feature columns (a network needs at least one input).
     NoFeatures,
@@ -170,7 +177,9 @@ fn and_list(items: &[usize]) -> String {
 }
 
 impl fmt::Display for DataError {
+    /// The message, with control characters from the file escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f = &mut Escaped(f);
         match self {
             DataError::Io { path, message } => write!(f, "cannot read {path}: {message}"),
             DataError::NotUtf8 { line } => write!(
@@ -229,6 +238,11 @@ impl fmt::Display for DataError {
             DataError::FeatureCount { expected, found } => write!(
                 f,
                 "the data has {found} feature column(s), but the model takes {expected}"
+            ),
+            DataError::TooLarge { line } => write!(
+                f,
+                "line {line}: the data does not fit in memory (use a smaller file, or a \
+                 machine with more memory)"
             ),
             DataError::NoFeatures => write!(f, "the data has no feature columns"),
             DataError::DuplicateColumn { name, columns } => write!(

@@ -24,8 +24,11 @@ mod generator;
 mod rng;
 
 pub use batch::Batches;
-pub use csv::{csv_header, load_csv, parse_csv, parse_features, read_csv_text};
-pub(crate) use csv::{first_repeat, parse_labelled};
+pub use csv::{
+    FirstRow, csv_file_header, csv_header, load_csv, load_features, parse_csv, parse_features,
+    read_csv_text,
+};
+pub(crate) use csv::{check_utf8, first_repeat, load_labelled, parse_labelled, text_header};
 pub use error::DataError;
 pub use generate::{blobs, circles, moons, spiral};
 pub use generator::{Generator, MAX_SAMPLES, MIN_CLASSES, MIN_SAMPLES};

@@ -1,7 +1,7 @@
 //! Errors of the expression language: each says what is wrong and where, and renders the
 //! offending line with a caret under the place.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use super::span::{Location, Span};
 
@@ -73,7 +73,9 @@ impl ParseError {
 }
 
 impl fmt::Display for ParseError {
+    /// The message and the snippet, with control characters escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f = &mut crate::text::Escaped(f);
         let what = match &self.0.kind {
             ErrorKind::Syntax => "syntax error".to_string(),
             ErrorKind::UnknownFunction(name) => format!("unknown function '{name}'"),
@@ -116,7 +118,9 @@ pub enum EvalError {
 }
 
 impl fmt::Display for EvalError {
+    /// The message, with control characters escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f = &mut crate::text::Escaped(f);
         match self {
             EvalError::UndefinedName { name, location } => write!(
                 f,

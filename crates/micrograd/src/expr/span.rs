@@ -1,5 +1,7 @@
 //! Positions in the program text: byte spans, and their line/column for messages.
 
+use crate::text::escaped_width;
+
 /// A range of bytes `start..end` of the program text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Span {
@@ -30,7 +32,8 @@ pub struct Location {
     pub line: usize,
     /// Column number (in characters), from 1.
     pub column: usize,
-    /// The text of that line (without its line break).
+    /// The text of that line (without its line break), with control characters escaped
+    /// ([`crate::text`]).
     pub line_text: String,
     /// A marker line: blanks up to the column, then `^` under the span (at least one).
     pub caret: String,
@@ -49,14 +52,22 @@ impl Location {
         let line = src[..start].matches('\n').count() + 1;
         let before = &src[line_start..start];
         let column = before.chars().count() + 1;
-        let line_text = src[line_start..line_end].trim_end_matches('\r').to_string();
-        // Tabs are copied so the caret lines up however the terminal renders them.
-        let mut caret: String = before
+        let line_text =
+            crate::text::escape(src[line_start..line_end].trim_end_matches('\r')).into_owned();
+        // Tabs are copied so the caret lines up however the terminal renders them; an escaped
+        // control character takes the width of its escape.
+        let mut caret = String::new();
+        for c in before.chars() {
+            match c {
+                '\t' => caret.push('\t'),
+                c => caret.extend(std::iter::repeat_n(' ', escaped_width(c))),
+            }
+        }
+        let width: usize = src[start..end.min(line_end)]
             .chars()
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        let width = src[start..end.min(line_end)].chars().count().max(1);
-        caret.extend(std::iter::repeat_n('^', width));
+            .map(escaped_width)
+            .sum();
+        caret.extend(std::iter::repeat_n('^', width.max(1)));
         Location {
             span,
             line,

@@ -22,7 +22,7 @@
 //!
 //! The file formats need the `serde` feature (on by default); the error types are always here.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 #[cfg(feature = "serde")]
@@ -116,7 +116,9 @@ impl ModelError {
 }
 
 impl fmt::Display for ModelErrorKind {
+    /// The message, with control characters from the file escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f = &mut crate::text::Escaped(f);
         match self {
             ModelErrorKind::Io(e) => write!(f, "{e}"),
             ModelErrorKind::Json {
@@ -144,7 +146,9 @@ impl fmt::Display for ModelErrorKind {
 }
 
 impl fmt::Display for ModelError {
+    /// The file name and the message, with control characters escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f = &mut crate::text::Escaped(f);
         match &self.path {
             Some(p) => write!(f, "{}: {}", p.display(), self.kind),
             None => write!(f, "{}", self.kind),

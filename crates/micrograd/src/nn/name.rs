@@ -65,7 +65,7 @@ impl fmt::Display for UnknownName {
             f,
             "unknown {} `{}` (expected one of: {})",
             self.kind,
-            self.given,
+            crate::text::escape(&self.given),
             self.expected.join(", ")
         )
     }

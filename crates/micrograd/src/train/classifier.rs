@@ -1,7 +1,12 @@
 //! [`Classifier`]: a trained network with its loss, class names and feature names.
 
 use super::LossKind;
-use crate::data::{DataError, Dataset, csv_header, first_repeat, parse_features, parse_labelled};
+use std::path::Path;
+
+use crate::data::{
+    DataError, Dataset, FirstRow, csv_file_header, first_repeat, load_features, load_labelled,
+    parse_features, parse_labelled, text_header,
+};
 use crate::nn::MLP;
 
 #[cfg(feature = "serde")]
@@ -38,21 +43,39 @@ impl Classifier {
     /// Errors with [`DataError::FeatureCount`] if the data has the wrong number of features.
     pub fn accuracy(&self, data: &Dataset) -> Result<f64, DataError> {
         self.check_features(data)?;
+        let predicted: Vec<usize> = data
+            .features
+            .iter()
+            .map(|x| self.predict_class(x))
+            .collect();
+        Ok(self.accuracy_of(data, &predicted))
+    }
+
+    /// [`Classifier::accuracy`] from the class ids already predicted for `data`'s rows (by
+    /// [`Classifier::predict_class`], in order): the same number, without computing them
+    /// again.
+    ///
+    /// Panics if `predicted` and `data` differ in length (a programming error).
+    pub fn accuracy_of(&self, data: &Dataset, predicted: &[usize]) -> f64 {
+        assert_eq!(
+            predicted.len(),
+            data.len(),
+            "micrograd: Classifier::accuracy_of: one prediction per row"
+        );
         if data.is_empty() {
-            return Ok(0.0);
+            return 0.0;
         }
         let map: Vec<Option<usize>> = data
             .class_names
             .iter()
             .map(|name| self.class_of_label(name))
             .collect();
-        let right = data
-            .features
+        let right = predicted
             .iter()
             .zip(&data.classes)
-            .filter(|(x, c)| map[**c] == Some(self.predict_class(x)))
+            .filter(|(p, c)| map[**c] == Some(**p))
             .count();
-        Ok(right as f64 / data.len() as f64)
+        right as f64 / data.len() as f64
     }
 
     /// The model's class id for a label text, if it has one.
@@ -116,23 +139,52 @@ impl Classifier {
     /// assert_eq!(e, data::DataError::DuplicateColumn { name: "a".into(), columns: vec![1, 3] });
     /// ```
     pub fn parse_csv(&self, text: &str, label_column: Option<&str>) -> Result<CsvRows, DataError> {
-        let wanted = &self.feature_names;
-        if let Some(header) = csv_header(text).filter(|_| self.has_feature_names()) {
-            return self.match_by_name(text, &header, label_column);
+        self.read_csv(Csv::Text(text), label_column)
+    }
+
+    /// [`Classifier::parse_csv`] on the CSV file at `path`, streamed (see
+    /// [`crate::data::load_csv`]): the same rows and the same errors as on the file's text
+    /// ([`DataError::NotUtf8`] first, as for a file read whole), with the memory of the
+    /// numbers only.
+    pub fn load_csv(&self, path: &Path, label_column: Option<&str>) -> Result<CsvRows, DataError> {
+        match self.read_csv(Csv::File(path), label_column) {
+            Err(e) if !matches!(e, DataError::Io { .. } | DataError::NotUtf8 { .. }) => {
+                // An error found before the end of the file: the text read whole would have
+                // been refused first if it is not UTF-8.
+                crate::data::check_utf8(path)?;
+                Err(e)
+            }
+            r => r,
         }
+    }
+
+    /// [`Classifier::parse_csv`] on text or a file.
+    fn read_csv(&self, csv: Csv<'_>, label_column: Option<&str>) -> Result<CsvRows, DataError> {
+        let wanted = &self.feature_names;
+        let first = csv.header()?;
+        if let Some(header) = first
+            .as_ref()
+            .and_then(|f| f.header.clone())
+            .filter(|_| self.has_feature_names())
+        {
+            return self.match_by_name(csv, &header, label_column);
+        }
+        // By position: the file's first row says which reading can fit the model (one more
+        // column than its inputs: labelled; as many: unlabelled, if every column is a
+        // number); the other reading is not tried (its result would not be used), but for
+        // its error when the one tried fails.
         let nin = self.model.nin();
-        let labelled = parse_labelled(text, label_column, false);
+        let width = first.map(|f| f.width);
         if label_column.is_none()
-            && !matches!(&labelled, Ok(d) if d.n_features() == nin)
-            && let Ok((features, feature_names)) = parse_features(text)
-            && feature_names.len() == nin
+            && width == Some(nin)
+            && let Ok((features, feature_names)) = csv.features()
         {
             return Ok(CsvRows::Unlabelled {
                 features,
                 feature_names,
             });
         }
-        let d = labelled?;
+        let d = csv.labelled(label_column, false)?;
         self.check_features(&d)?;
         debug_assert!(wanted.len() == d.n_features());
         Ok(CsvRows::Labelled(d))
@@ -142,7 +194,7 @@ impl Classifier {
     /// names.
     fn match_by_name(
         &self,
-        text: &str,
+        csv: Csv<'_>,
         header: &[String],
         label_column: Option<&str>,
     ) -> Result<CsvRows, DataError> {
@@ -150,9 +202,11 @@ impl Classifier {
         if let Some((name, features)) = first_repeat(wanted) {
             return Err(DataError::DuplicateFeatureName { name, features });
         }
+        // An empty header field names no column (the data set calls it `x{i}`): a feature
+        // named "" is missing, not matched to it.
         let missing: Vec<String> = wanted
             .iter()
-            .filter(|n| !header.contains(n) || label_column == Some(n.as_str()))
+            .filter(|n| n.is_empty() || !header.contains(n) || label_column == Some(n.as_str()))
             .cloned()
             .collect();
         if !missing.is_empty() {
@@ -199,27 +253,42 @@ impl Classifier {
         if let Some(l) = &label {
             once(l)?;
         }
-        // The position of each of the model's features among the text's feature columns.
-        let reorder = |rows: Vec<Vec<f64>>, names: &[String]| -> Vec<Vec<f64>> {
+        // The position of each of the model's features among the text's feature columns (from
+        // the header, where each is one column, checked above; the label's column is not a
+        // feature); each row is reordered in place (one row's copy at a time).
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let label_at = label.as_deref().and_then(column);
+        let reorder = |rows: &mut [Vec<f64>]| {
             let at: Vec<usize> = wanted
                 .iter()
-                .map(|w| names.iter().position(|n| n == w).expect("checked above"))
+                .map(|w| {
+                    let j = column(w).expect("each feature is one column of the header");
+                    match label_at {
+                        Some(l) if j > l => j - 1,
+                        _ => j,
+                    }
+                })
                 .collect();
-            rows.iter()
-                .map(|r| at.iter().map(|&j| r[j]).collect())
-                .collect()
+            let mut row = Vec::with_capacity(at.len());
+            for r in rows {
+                row.clear();
+                row.extend(at.iter().map(|&j| r[j]));
+                r.clear();
+                r.extend_from_slice(&row);
+            }
         };
         match label {
             None => {
-                let (rows, names) = parse_features(text)?;
+                let (mut rows, _) = csv.features()?;
+                reorder(&mut rows);
                 Ok(CsvRows::Unlabelled {
-                    features: reorder(rows, &names),
+                    features: rows,
                     feature_names: wanted.clone(),
                 })
             }
             Some(label) => {
-                let mut d = parse_labelled(text, Some(&label), false)?;
-                d.features = reorder(std::mem::take(&mut d.features), &d.feature_names);
+                let mut d = csv.labelled(Some(&label), false)?;
+                reorder(&mut d.features);
                 d.feature_names = wanted.clone();
                 Ok(CsvRows::Labelled(d))
             }
@@ -286,5 +355,39 @@ impl CsvRows {
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.features().is_empty()
+    }
+}
+
+/// Where [`Classifier::parse_csv`] reads from: text in memory, or a file (streamed).
+#[derive(Clone, Copy)]
+enum Csv<'a> {
+    Text(&'a str),
+    File(&'a Path),
+}
+
+impl Csv<'_> {
+    /// The header (if the first row is one) and the first row's width; `None` without rows.
+    fn header(self) -> Result<Option<FirstRow>, DataError> {
+        match self {
+            Csv::Text(t) => Ok(text_header(t)),
+            Csv::File(p) => csv_file_header(p),
+        }
+    }
+
+    /// Every column a feature ([`crate::data::parse_features`]).
+    fn features(self) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+        match self {
+            Csv::Text(t) => parse_features(t),
+            Csv::File(p) => load_features(p),
+        }
+    }
+
+    /// With labels ([`crate::data::parse_csv`]; repeated names allowed unless
+    /// `unique_names`).
+    fn labelled(self, label: Option<&str>, unique_names: bool) -> Result<Dataset, DataError> {
+        match self {
+            Csv::Text(t) => parse_labelled(t, label, unique_names),
+            Csv::File(p) => load_labelled(p, label, unique_names),
+        }
     }
 }

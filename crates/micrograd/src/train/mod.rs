@@ -401,6 +401,10 @@ pub fn train_until(
     train_within(data, config, MAX_STEP_BYTES, on_step)
 }
 
+/// The most bytes of graph a chunk of the evaluation after training adds to the fixed part
+/// (the parameters), unless a step's batch took more (see `train_within`).
+const EVAL_BYTES: usize = 64_000_000;
+
 /// [`train_until`] with a step graph budget of `budget` bytes.
 fn train_within(
     data: &Dataset,
@@ -497,7 +501,18 @@ fn train_observed_within(
     let (loss, accuracy) = match &mut replayed {
         // The recorded step is the whole data's graph: its forward is the evaluation.
         Some(r) if n <= chunk && r.holds(&all) => r.evaluate(&objective),
-        _ => objective.evaluate_all(&model, &params, config.l2, chunk),
+        _ => {
+            // The evaluation needs no gradient, so it need not be one graph: its chunks add
+            // at most EVAL_BYTES to the graph's fixed part (or take a step's batch, whose
+            // graph was already afforded), so that a large data set trained in small
+            // batches peaks at its data, not at the budget.
+            let batch = config.batch_size.unwrap_or(n).min(n);
+            let fixed = config.step_graph(&spec, 0).bytes;
+            let eval_chunk = config
+                .max_examples(&spec, budget.min(fixed.saturating_add(EVAL_BYTES)))
+                .max(batch);
+            objective.evaluate_all(&model, &params, config.l2, eval_chunk)
+        }
     };
     let seconds = start.elapsed().as_secs_f64();
     if !loss.is_finite() {

@@ -89,8 +89,9 @@ impl VizError {
 }
 
 impl fmt::Display for VizError {
+    /// The message, with control characters (of a file name) escaped ([`crate::text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&crate::text::escape(&self.message))
     }
 }
 
