@@ -220,7 +220,7 @@ pub fn check(data: &[u8]) {
                 let i = s.pick(&mut b);
                 let x = number_of(&mut b);
                 s.h[i].set_grad(x);
-                s.g.nodes[i].grad = x;
+                s.g.set_grad(i, x);
             }
             11 | 12 => {
                 let i = s.pick(&mut b);

@@ -67,6 +67,10 @@ pub struct Node {
 pub struct Graph {
     /// The nodes, in creation order.
     pub nodes: Vec<Node>,
+    /// Interior nodes whose grad was set by hand since the last sweep through them: the next
+    /// sweep from them or a later node keeps their grads and adds to them (the engine's
+    /// rule for manual backprop, as micrograd: `n.set_grad(0.5); o.backward()` leaves 1.0).
+    pub kept: std::collections::BTreeSet<usize>,
 }
 
 /// Whether two numbers are the same: the same bits, or both NaN (NaN payloads and signs are
@@ -180,17 +184,33 @@ impl Graph {
         }
     }
 
+    /// `Value::set_grad`: the grad of an interior node counts as set by hand (`kept`).
+    pub fn set_grad(&mut self, i: usize, g: f64) {
+        self.nodes[i].grad = g;
+        if !self.is_leaf(i) {
+            self.kept.insert(i);
+        }
+    }
+
     /// `Value::backward` on node `root`: interior nodes up to the root get d root / d node
-    /// (cleared first), leaves up to the root accumulate it, nodes above the root keep
-    /// their gradients.
+    /// (cleared first, but those whose grad was set by hand since: they add to it), an
+    /// interior root's grad is 1, leaves up to the root accumulate; nodes above the root
+    /// keep their gradients. The marks up to the root are used up.
     pub fn backward(&mut self, root: usize) {
-        for i in 0..=root {
-            if !self.is_leaf(i) {
+        self.clear_for_sweep(root, 0..root + 1);
+        self.nodes[root].grad += 1.0;
+        self.sweep(0, root);
+    }
+
+    /// Clears the interior grads of `range` before a sweep from `root` (the root's too), but
+    /// those marked as set by hand; then drops every mark up to the root.
+    fn clear_for_sweep(&mut self, root: usize, range: std::ops::Range<usize>) {
+        for i in range {
+            if !self.is_leaf(i) && (i == root || !self.kept.contains(&i)) {
                 self.nodes[i].grad = 0.0;
             }
         }
-        self.nodes[root].grad += 1.0;
-        self.sweep(0, root);
+        self.kept = self.kept.split_off(&(root + 1));
     }
 
     /// The reverse sweep over `lo..=root`.
@@ -243,16 +263,23 @@ impl Graph {
             self.nodes[i].grad = 0.0;
         }
         if only_leaves && root >= lo {
+            // Only the recorded range is swept: its marks go (its grads restarted from 0),
+            // those below it stay.
+            self.kept.retain(|&i| !(lo..=root).contains(&i));
             self.nodes[root].grad += 1.0;
             self.sweep(lo, root);
         } else {
-            self.backward(root);
+            // A full sweep; the recorded range was zeroed, marks there or not.
+            self.clear_for_sweep(root, 0..lo.min(root + 1));
+            self.nodes[root].grad += 1.0;
+            self.sweep(0, root);
         }
     }
 
-    /// Releases the nodes from `m` on.
+    /// Releases the nodes from `m` on (and their marks).
     pub fn truncate(&mut self, m: usize) {
         self.nodes.truncate(m);
+        self.kept.split_off(&m);
     }
 }
 
