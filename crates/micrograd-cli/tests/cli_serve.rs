@@ -10,8 +10,8 @@ use micrograd_explorer::data::DataSpec;
 use micrograd_explorer::session::{Sessions, TrainRequest};
 
 /// Trains `req` in the explorer, runs its command line with `--json` in `dir`, and
-/// compares the loss and the accuracy.
-fn same_run(req: TrainRequest, dir: &std::path::Path) {
+/// compares the loss and the accuracy; returns the command line.
+fn same_run(req: TrainRequest, dir: &std::path::Path) -> String {
     let sessions = Sessions::new();
     let session = sessions.start(req).expect("a valid request");
     let start = Instant::now();
@@ -44,13 +44,64 @@ fn same_run(req: TrainRequest, dir: &std::path::Path) {
     assert_eq!(j["loss"].as_f64(), snap.final_loss, "{command}");
     assert_eq!(j["accuracy"].as_f64(), snap.final_accuracy, "{command}");
     assert_eq!(j["steps"].as_u64(), Some(snap.steps as u64));
+    command
 }
 
 #[test]
 fn the_copied_command_reproduces_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    // micrograd's demo, as the page starts.
-    same_run(TrainRequest::default(), dir.path());
+    // micrograd's demo, as the page starts: the command's defaults, no flag.
+    assert_eq!(
+        same_run(TrainRequest::default(), dir.path()),
+        "micrograd train"
+    );
+    // The lecture's network and loss: tanh in every neuron, the sum of squares, and no
+    // learning rate: the command line's default for a sum over the data (0.05 / 100), which
+    // the command computes itself (it has no --lr).
+    assert_eq!(
+        same_run(
+            TrainRequest {
+                layers: vec![4, 4],
+                activation: "tanh".into(),
+                output_activation: "tanh".into(),
+                loss: "sse".into(),
+                steps: 40,
+                ..TrainRequest::default()
+            },
+            dir.path(),
+        ),
+        "micrograd train --layers 4,4 --activation tanh --output-activation tanh --loss sse \
+         --steps 40"
+    );
+    // The same on generated blobs in mini-batches: the default rate follows the batch (a
+    // sum over 25 examples) and the data's scale (mean square feature 8.75).
+    let blobs = || DataSpec {
+        kind: "blobs".into(),
+        ..DataSpec::default()
+    };
+    let command = same_run(
+        TrainRequest {
+            data: blobs(),
+            output_activation: "tanh".into(),
+            loss: "sse".into(),
+            batch_size: Some(25),
+            steps: 40,
+            ..TrainRequest::default()
+        },
+        dir.path(),
+    );
+    assert!(!command.contains("--lr"), "{command}");
+    // micrograd's demo network on blobs: sgd's default 1 over the data's scale, 0.114.
+    let sessions = Sessions::new();
+    let run = sessions
+        .start(TrainRequest {
+            data: blobs(),
+            steps: 30,
+            ..TrainRequest::default()
+        })
+        .unwrap();
+    assert_eq!(run.config.lr, 0.114);
+    same_run(run.request.clone(), dir.path());
     // Generated data, cross-entropy, Adam, mini-batches, cosine schedule, another seed.
     same_run(
         TrainRequest {

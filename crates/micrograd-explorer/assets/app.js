@@ -73,7 +73,8 @@ const url = {
 };
 const TRAIN_FIELDS = [
   ['data', 'data-kind'], ['samples', 'samples'], ['noise', 'noise'], ['classes', 'classes'],
-  ['label', 'label-column'], ['layers', 'layers'], ['activation', 'activation'], ['loss', 'loss'],
+  ['label', 'label-column'], ['layers', 'layers'], ['activation', 'activation'],
+  ['output', 'output-activation'], ['loss', 'loss'],
   ['optimizer', 'optimizer'], ['lr', 'lr'], ['schedule', 'schedule'], ['l2', 'l2'],
   ['batch', 'batch'], ['seed', 'seed'], ['steps', 'steps'], ['speed', 'speed'],
 ];
@@ -416,6 +417,7 @@ const train = {
       data: this.dataSpec(),
       layers,
       activation: $('activation').value,
+      output_activation: $('output-activation').value,
       loss: $('loss').value,
       optimizer: $('optimizer').value,
       schedule: $('schedule').value,
@@ -467,7 +469,29 @@ const train = {
     this.fillClasses();
     this.drawPoints();
     this.drawLegend();
+    this.preview();
   },
+
+  // The learning rate a blank field means (micrograd train's default for the data, the loss,
+  // the optimizer and the batch size), asked of the server without starting a run; quiet on
+  // errors (Play shows them). Answers out of order are dropped.
+  previewSeq: 0,
+  preview: debounce(async function () {
+    const seq = ++train.previewSeq;
+    const show = (lr) => {
+      $('lr').placeholder = lr === undefined ? 'default' : `default: ${lr}`;
+      $('lr-default').textContent = lr === undefined ? '' : `, here ${lr}`;
+    };
+    if (!train.base) { show(undefined); return; }
+    const req = train.request(true);
+    delete req.lr;
+    try {
+      const plan = await api('/api/config', req);
+      if (seq === train.previewSeq) show(plan.lr);
+    } catch (_) {
+      if (seq === train.previewSeq) show(undefined);
+    }
+  }, 150),
 
   ensureData() { if (!this.base && !this.loading) { this.loading = true; this.loadData().finally(() => { this.loading = false; }); } },
 
@@ -572,6 +596,7 @@ const train = {
   changed() {
     this.reset();
     url.write();
+    this.preview();
   },
 
   async start(paused) {
@@ -829,7 +854,7 @@ for (const id of ['samples', 'noise', 'classes', 'seed']) {
   $(id).addEventListener('change', () => { train.edits = { added: [], removed: new Set() }; train.changed(); train.loadData(); });
 }
 $('label-column').addEventListener('change', () => { train.changed(); train.loadData(); });
-for (const id of ['layers', 'activation', 'loss', 'optimizer', 'lr', 'schedule', 'l2', 'batch', 'steps']) {
+for (const id of ['layers', 'activation', 'output-activation', 'loss', 'optimizer', 'lr', 'schedule', 'l2', 'batch', 'steps']) {
   $(id).addEventListener('change', () => train.changed());
 }
 $('csv-file').addEventListener('change', async () => {

@@ -172,7 +172,7 @@ test('train the demo moons to 100%: the boundary changes, the command reproduces
   // Copy as command: the line runs, and gives the page's loss and accuracy.
   await page.click('#copy-command');
   const command = await page.textContent('#command');
-  assert.match(command, /^micrograd train /);
+  assert.equal(command, 'micrograd train'); // micrograd's demo is the command's default
   const args = command.split(' ').slice(1);
   const out = JSON.parse(execFileSync(BIN, [...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
   const pageLoss = await page.evaluate(() => train.frame.final_loss);
@@ -280,7 +280,41 @@ test('the state is in the URL: a link restores the settings', async () => {
   await page.click('#copy-command');
   await page.waitForFunction(() => document.querySelector('#command').textContent.length > 0);
   assert.equal(await page.textContent('#command'),
-    'micrograd train --data spiral --samples 150 --noise 0.1 --classes 3 --layers 8,8 --activation relu --loss ce --optimizer adam --lr 0.01 --schedule linear --l2 0.0001 --steps 50 --seed 7');
+    'micrograd train --data spiral --samples 150 --noise 0.1 --classes 3 --layers 8,8 --loss ce --optimizer adam --steps 50 --seed 7');
+  // A blank learning rate shows the command line's default for these settings (adam: 0.03).
+  await page.waitForFunction(() => document.querySelector('#lr').placeholder === 'default: 0.03');
+  await page.close();
+});
+
+test("the lecture's net: sse loss, tanh output, the default learning rate shown and reproduced", async () => {
+  const page = await newPage('tab=train&speed=0&activation=tanh&output=tanh&loss=sse');
+  await page.waitForSelector('#points circle');
+  assert.equal(await page.inputValue('#output-activation'), 'tanh');
+  assert.equal(await page.inputValue('#loss'), 'sse');
+  // A sum over the 100 examples: 0.05 / 100, shown before a run starts.
+  await page.waitForFunction(() => document.querySelector('#lr').placeholder === 'default: 0.0005');
+  assert.match(await page.textContent('#lr-hint'), /, here 0\.0005\.$/);
+  // It follows the loss, the optimizer and the batch size as they change.
+  await page.selectOption('#loss', 'mse');
+  await page.waitForFunction(() => document.querySelector('#lr').placeholder === 'default: 0.05');
+  await page.selectOption('#loss', 'sse');
+  await page.fill('#batch', '20');
+  await page.dispatchEvent('#batch', 'change');
+  await page.waitForFunction(() => document.querySelector('#lr').placeholder === 'default: 0.0025');
+  await page.fill('#batch', '');
+  await page.dispatchEvent('#batch', 'change');
+  await page.waitForFunction(() => document.querySelector('#lr').placeholder === 'default: 0.0005');
+  assert.match(await page.evaluate(() => location.hash), /output=tanh/);
+  await page.click('#play');
+  const status = await waitDone(page);
+  assert.match(status, /training accuracy/);
+  await shot(page, 'training-sse-tanh');
+  const command = await page.textContent('#command');
+  assert.equal(command, 'micrograd train --activation tanh --output-activation tanh --loss sse');
+  const out = JSON.parse(execFileSync(BIN, [...command.split(' ').slice(1), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  assert.equal(out.loss, await page.evaluate(() => train.frame.final_loss));
+  assert.equal(out.accuracy, await page.evaluate(() => train.frame.final_accuracy));
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 

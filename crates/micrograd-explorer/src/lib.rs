@@ -12,7 +12,8 @@
 //! | `POST /api/expr` | parse and evaluate a program: graph, layout, backward steps, finite differences |
 //! | `POST /api/expr/value` | the program's value at other inputs (the nudge slider) |
 //! | `POST /api/data` | the data set of a data choice (generated, or CSV text) |
-//! | `POST /api/train` | start a training run (its own thread); answers its id and command line |
+//! | `POST /api/config` | check a training request without starting it: its command line, learning rate (the default for the data when none is given) and network |
+//! | `POST /api/train` | start a training run (its own thread); answers its id, command line and learning rate |
 //! | `GET /api/train/{id}/events` | Server-Sent Events: the newest frame, then a `done` event |
 //! | `POST /api/train/{id}/control` | play, pause, step, stop, speed |
 //! | `GET /api/train/{id}/point/{i}` | the forward graph of one data point, with data and grad |
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/expr", post(expr::handler))
         .route("/api/expr/value", post(expr::value_handler))
         .route("/api/data", post(data::handler))
+        .route("/api/config", post(session::config_handler))
         .route("/api/train", post(session::start_handler))
         .route(
             "/api/train/{id}",

@@ -29,6 +29,11 @@ pub const MAX_STEPS: usize = 1_000_000;
 pub const MAX_SESSIONS: usize = 8;
 /// Largest absolute value of a generator's noise.
 pub const MAX_NOISE: f64 = 10.0;
+/// Largest learning rate (an explicit one; the default, `TrainConfig::default_lr`, is at
+/// most 1).
+pub const MAX_LR: f64 = 1e6;
+/// Largest L2 strength.
+pub const MAX_L2: f64 = 1e3;
 
 /// `GET /api/limits`.
 pub async fn handler() -> Json<Json_> {
@@ -45,5 +50,7 @@ pub async fn handler() -> Json<Json_> {
         "steps": MAX_STEPS,
         "sessions": MAX_SESSIONS,
         "noise": MAX_NOISE,
+        "lr": MAX_LR,
+        "l2": MAX_L2,
     }))
 }

@@ -31,7 +31,7 @@ use crate::AppState;
 use crate::command::command_line;
 use crate::data::{self, DataSpec};
 use crate::error::{ApiError, JsonBody, num};
-use crate::limits::{MAX_LAYERS, MAX_SESSIONS, MAX_STEPS, MAX_WIDTH};
+use crate::limits::{MAX_L2, MAX_LAYERS, MAX_LR, MAX_SESSIONS, MAX_STEPS, MAX_WIDTH};
 use crate::render::{self, Net};
 
 /// `POST /api/train`: what to train, and how to start.
@@ -44,11 +44,15 @@ pub struct TrainRequest {
     pub layers: Vec<usize>,
     /// Hidden activation: relu, tanh or sigmoid.
     pub activation: String,
-    /// Loss: svm, mse, bce or ce.
+    /// Output activation: linear (micrograd's demo) or tanh (the lecture's network, tanh in
+    /// every neuron).
+    pub output_activation: String,
+    /// Loss: svm, mse, sse (the lecture's sum of squares), bce or ce.
     pub loss: String,
     /// Optimizer: sgd, momentum or adam.
     pub optimizer: String,
-    /// Base learning rate [default: sgd 1.0, momentum 0.1, adam 0.01].
+    /// Base learning rate [default: `micrograd train`'s for the data, the loss, the
+    /// optimizer and the batch size, [`TrainConfig::default_lr`]].
     pub lr: Option<f64>,
     /// Schedule: constant, linear or cosine.
     pub schedule: String,
@@ -73,6 +77,7 @@ impl Default for TrainRequest {
             data: DataSpec::default(),
             layers: vec![16, 16],
             activation: "relu".into(),
+            output_activation: "linear".into(),
             loss: "svm".into(),
             optimizer: "sgd".into(),
             lr: None,
@@ -90,7 +95,9 @@ impl Default for TrainRequest {
 /// Most steps per second the speed control takes (above it, use full speed: 0).
 pub const MAX_SPEED: f64 = 10_000.0;
 
-/// Checks a request and reads it into the data and the training configuration.
+/// Checks a request and reads it into the data, the training configuration (whose learning
+/// rate, when the request has none, is `micrograd train`'s default for that data:
+/// [`TrainConfig::default_lr`]) and the network.
 pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), ApiError> {
     let bad = ApiError::bad_request;
     if req.layers.len() > MAX_LAYERS {
@@ -119,6 +126,21 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         }
         Ok(a) => a,
     };
+    let output_activation = match req.output_activation.parse::<Activation>() {
+        Ok(a) if TrainConfig::check_output_activation(a).is_ok() => a,
+        Ok(a) => {
+            return Err(bad(format!(
+                "output activation {a}: the output is read by its sign, so it must be \
+                 linear or tanh"
+            )));
+        }
+        Err(_) => {
+            return Err(bad(format!(
+                "unknown output activation `{}` (expected linear or tanh)",
+                req.output_activation
+            )));
+        }
+    };
     let loss: LossKind = req
         .loss
         .parse()
@@ -131,18 +153,16 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         .schedule
         .parse()
         .map_err(|e: UnknownName| bad(e.to_string()))?;
-    let lr = req.lr.unwrap_or(match optimizer {
-        OptimizerKind::Sgd => 1.0,
-        OptimizerKind::Momentum => 0.1,
-        OptimizerKind::Adam => 0.01,
-    });
-    if !(lr.is_finite() && lr > 0.0 && lr <= 1e6) {
+    if let Some(lr) = req.lr
+        && !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR)
+    {
         return Err(bad(format!(
-            "learning rate {lr}: a positive number up to 1e6"
+            "learning rate {lr}: a positive number up to {MAX_LR:e} (or none: the default \
+             for the data, the loss and the optimizer)"
         )));
     }
-    if !(req.l2.is_finite() && (0.0..=1e3).contains(&req.l2)) {
-        return Err(bad(format!("L2 {}: a number from 0 to 1000", req.l2)));
+    if !(req.l2.is_finite() && (0.0..=MAX_L2).contains(&req.l2)) {
+        return Err(bad(format!("L2 {}: a number from 0 to {MAX_L2}", req.l2)));
     }
     if !(1..=MAX_STEPS).contains(&req.steps) {
         return Err(bad(format!(
@@ -160,13 +180,13 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         )));
     }
     let d = data::build(&req.data, req.seed)?;
-    let config = TrainConfig {
+    let mut config = TrainConfig {
         hidden: req.layers.clone(),
         activation,
-        output_activation: Activation::Linear,
+        output_activation,
         loss,
         optimizer,
-        lr,
+        lr: req.lr.unwrap_or(1.0), // without one, the default for the data (below)
         schedule,
         l2: req.l2,
         steps: req.steps,
@@ -176,6 +196,9 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         // numbers as rebuilding it).
         replay: true,
     };
+    if req.lr.is_none() {
+        config.lr = config.default_lr(&d);
+    }
     let spec = config.architecture(&d).map_err(|e| {
         let hint = match &e {
             TrainError::Data(micrograd::data::DataError::Classes { found, .. })
@@ -272,6 +295,9 @@ pub struct Session {
     pub request: TrainRequest,
     /// The `micrograd train` line that reproduces it.
     pub command: String,
+    /// The configuration trained (its learning rate the request's, or the default for the
+    /// data).
+    pub config: TrainConfig,
     /// The network's architecture.
     pub spec: MlpSpec,
     /// The loss.
@@ -400,7 +426,8 @@ impl Sessions {
         let points = d.points_2d().unwrap_or_default();
         let session = Arc::new(Session {
             id,
-            command: command_line(&req, config.lr),
+            command: command_line(&req, &config),
+            config: config.clone(),
             loss: config.loss,
             extent: data::extent(&points),
             spec,
@@ -690,7 +717,34 @@ fn run_id(text: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::not_found(format!("no training run {text:?}")))
 }
 
-/// `POST /api/train`: starts a run; answers its id, command line, data and network.
+/// What a checked request trains: the command line, the learning rate (and whether it is
+/// the default), the network. Both [`start_handler`] and [`config_handler`] answer it.
+fn plan_json(
+    req: &TrainRequest,
+    config: &TrainConfig,
+    spec: &MlpSpec,
+) -> serde_json::Map<String, Json_> {
+    let sizes: Vec<usize> = std::iter::once(spec.nin)
+        .chain(spec.layers.iter().map(|l| l.nout))
+        .collect();
+    let plan = json!({
+        "command": command_line(req, config),
+        "csv_name": crate::command::csv_name(req),
+        "lr": num(config.lr),
+        "lr_default": req.lr.is_none(),
+        "sizes": sizes,
+        "parameters": spec.num_parameters(),
+        "loss": config.loss.name(),
+        "output_activation": config.output_activation.name(),
+    });
+    match plan {
+        Json_::Object(m) => m,
+        _ => unreachable!("a JSON object"),
+    }
+}
+
+/// `POST /api/train`: starts a run; answers its id, command line, learning rate, data and
+/// network.
 pub async fn start_handler(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<TrainRequest>,
@@ -699,19 +753,29 @@ pub async fn start_handler(
     let s = tokio::task::spawn_blocking(move || sessions.start(req))
         .await
         .map_err(|e| ApiError::internal(format!("cannot start the run: {e}")))??;
-    let sizes: Vec<usize> = std::iter::once(s.spec.nin)
-        .chain(s.spec.layers.iter().map(|l| l.nout))
-        .collect();
-    Ok(Json(json!({
-        "id": s.id,
-        "command": s.command,
-        "csv_name": crate::command::csv_name(&s.request),
-        "sizes": sizes,
-        "parameters": s.spec.num_parameters(),
-        "loss": s.loss.name(),
-        "data": data::to_json(&s.data),
-        "events": format!("/api/train/{}/events", s.id),
-    })))
+    let mut answer = plan_json(&s.request, &s.config, &s.spec);
+    answer.insert("id".into(), json!(s.id));
+    answer.insert("data".into(), data::to_json(&s.data));
+    answer.insert(
+        "events".into(),
+        json!(format!("/api/train/{}/events", s.id)),
+    );
+    Ok(Json(Json_::Object(answer)))
+}
+
+/// `POST /api/config`: checks a training request as `POST /api/train` does, without
+/// starting a run; answers what it would train: the command line, the learning rate (the
+/// default for the data, the loss and the optimizer when the request has none), the
+/// network. The page shows the default learning rate with it before a run starts.
+pub async fn config_handler(
+    JsonBody(req): JsonBody<TrainRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    let plan = tokio::task::spawn_blocking(move || {
+        configure(&req).map(|(_, config, spec)| plan_json(&req, &config, &spec))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("cannot check the request: {e}")))??;
+    Ok(Json(Json_::Object(plan)))
 }
 
 /// `DELETE /api/train/{id}`.

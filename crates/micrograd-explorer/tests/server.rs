@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use micrograd::data;
 use micrograd::nn::model;
-use micrograd::train::{TrainConfig, train};
+use micrograd::nn::optim::{OptimizerKind, Schedule};
+use micrograd::nn::{Activation, MLP};
+use micrograd::train::{LossKind, TrainConfig, train};
 use micrograd_explorer::Server;
 use micrograd_explorer::session::{RunState, Sessions};
 use serde_json::{Value as Json, json};
@@ -235,6 +237,8 @@ fn the_page_is_embedded() {
         .error(405, "does not take PUT");
     let limits = s.get("/api/limits").json();
     assert_eq!(limits["samples"], 5000);
+    assert_eq!(limits["lr"], 1e6);
+    assert_eq!(limits["l2"], 1e3);
 }
 
 #[test]
@@ -507,12 +511,9 @@ fn a_run_streams_frames_then_done_with_the_library_s_numbers() {
     let id = r["id"].as_u64().unwrap();
     assert_eq!(r["sizes"], json!([2, 16, 16, 1]));
     assert_eq!(r["parameters"], 337);
-    assert!(
-        r["command"]
-            .as_str()
-            .unwrap()
-            .starts_with("micrograd train --data moons ")
-    );
+    // The demo but for its steps: the command writes only what differs from its defaults.
+    assert_eq!(r["command"], "micrograd train --steps 60");
+    assert_eq!((&r["lr"], &r["lr_default"]), (&json!(1.0), &json!(true)));
     let events = s.events(id);
     let (last, frames) = events.split_last().unwrap();
     assert_eq!(last.0, "done");
@@ -735,4 +736,179 @@ fn two_streams_of_one_run_both_end() {
     });
     assert_eq!(a.last().unwrap().0, "done");
     assert_eq!(a[a.len() - 2].1["step"], 200);
+}
+
+#[test]
+fn the_lecture_s_net_with_sse_and_the_default_learning_rate() {
+    let s = TestServer::start();
+    // The lecture's network (tanh in every neuron) and loss (the sum of squares), with no
+    // learning rate: `micrograd train`'s default for a sum over 100 examples, 0.05 / 100.
+    let req = json!({"layers": [4, 4], "activation": "tanh", "output_activation": "tanh",
+        "loss": "sse", "steps": 30});
+    let plan = s.post("/api/config", &req).json();
+    assert_eq!(plan["lr"], 0.0005);
+    assert_eq!(plan["lr_default"], true);
+    assert_eq!(plan["output_activation"], "tanh");
+    assert_eq!(plan["loss"], "sse");
+    assert_eq!(plan["sizes"], json!([2, 4, 4, 1]));
+    assert_eq!(plan["parameters"], 37);
+    assert_eq!(
+        plan["command"],
+        "micrograd train --layers 4,4 --activation tanh --output-activation tanh --loss sse \
+         --steps 30"
+    );
+    assert!(s.sessions.is_empty(), "checking starts no run");
+    let r = s.post("/api/train", &req).json();
+    for key in ["lr", "lr_default", "command", "sizes", "output_activation"] {
+        assert_eq!(r[key], plan[key], "{key}");
+    }
+    let id = r["id"].as_u64().unwrap();
+    let events = s.events(id);
+    let (done, frames) = events.split_last().unwrap();
+    assert_eq!(done.0, "done");
+    // The library's run of the same configuration: the same loss, to the bit.
+    let config = TrainConfig {
+        hidden: vec![4, 4],
+        activation: Activation::Tanh,
+        output_activation: Activation::Tanh,
+        loss: LossKind::Sse,
+        lr: 0.0005,
+        steps: 30,
+        ..TrainConfig::default()
+    };
+    let moons = data::demo_moons();
+    assert_eq!(config.default_lr(&moons), 0.0005);
+    let report = train(&moons, &config, |_| {}).unwrap();
+    assert_eq!(done.1["final_loss"].as_f64().unwrap(), report.loss);
+    let last = &frames.last().unwrap().1;
+    assert_eq!(last["final_accuracy"].as_f64().unwrap(), report.accuracy);
+    // Each frame's rate: the linear schedule's at its (1-based) step, from the base 0.0005
+    // (a short run may be over before the stream starts, so the first frame can be late).
+    for (_, f) in frames {
+        let k = f["step"].as_u64().unwrap() as usize;
+        assert_eq!(
+            f["lr"].as_f64().unwrap(),
+            Schedule::Linear.lr(0.0005, k - 1, 30)
+        );
+    }
+    // A point's loss is its squared error, its output a tanh's (inside (-1, 1)).
+    let p = s.get(&format!("/api/train/{id}/point/5")).json();
+    let out = p["outputs"][0].as_f64().unwrap();
+    assert!(out.abs() < 1.0, "{out}");
+    let y = if p["class"] == 1 { 1.0 } else { -1.0 };
+    assert_eq!(p["loss"].as_f64().unwrap(), (out - y) * (out - y));
+    // The exports keep the tanh output: the model file reads back with it.
+    let r = s.get(&format!("/api/train/{id}/export/model.json"));
+    let (mlp, meta) =
+        model::from_json_str_with_meta(std::str::from_utf8(&r.body).unwrap()).unwrap();
+    let spec = mlp.spec();
+    assert_eq!(spec.layers[0].activation, Activation::Tanh);
+    assert_eq!(spec.layers[2].activation, Activation::Tanh);
+    assert_eq!(mlp.weights(), report.classifier.model.weights());
+    assert_eq!(meta.unwrap()["loss"], "sse");
+    let r = s.get(&format!("/api/train/{id}/export/model.safetensors"));
+    let n = u64::from_le_bytes(r.body[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&r.body[8..8 + n]).unwrap();
+    assert!(header.contains(r#"\"activation\":\"tanh\"}]"#), "{header}");
+    let r = s.get(&format!("/api/train/{id}/export/boundary.svg"));
+    assert!(String::from_utf8(r.body).unwrap().contains("sse loss"));
+}
+
+#[test]
+fn the_default_learning_rate_follows_the_data_loss_optimizer_and_batch() {
+    let s = TestServer::start();
+    let lr = |body: Json| {
+        let plan = s.post("/api/config", &body).json();
+        assert_eq!(plan["lr_default"], body.get("lr").is_none(), "{body}");
+        plan["lr"].as_f64().unwrap()
+    };
+    let blobs = json!({"kind": "blobs"});
+    // micrograd's demo keeps its 1; blobs (mean square feature 8.75) divide it.
+    assert_eq!(lr(json!({})), 1.0);
+    assert_eq!(lr(json!({"data": blobs})), 0.114);
+    assert_eq!(lr(json!({"data": blobs, "optimizer": "adam"})), 0.03);
+    assert_eq!(lr(json!({"loss": "mse"})), 0.05);
+    assert_eq!(lr(json!({"loss": "bce", "optimizer": "momentum"})), 0.3);
+    assert_eq!(lr(json!({"loss": "sse", "optimizer": "momentum"})), 0.0003);
+    // A sum over a batch of 10: the rate of 10 examples.
+    assert_eq!(lr(json!({"loss": "sse", "batch_size": 10})), 0.005);
+    // The library's numbers, for each.
+    let generated = data::Generator::Blobs
+        .generate(None, None, None, MLP::DEFAULT_SEED)
+        .unwrap();
+    let sgd = TrainConfig::default();
+    assert_eq!(sgd.default_lr(&generated), 0.114);
+    let momentum = TrainConfig {
+        optimizer: OptimizerKind::Momentum,
+        loss: LossKind::Sse,
+        ..TrainConfig::default()
+    };
+    assert_eq!(momentum.default_lr(&data::demo_moons()), 0.0003);
+    // An explicit rate is used as given, and written in the command.
+    assert_eq!(lr(json!({"lr": 0.25, "loss": "sse"})), 0.25);
+    let plan = s
+        .post("/api/config", &json!({"lr": 0.25, "loss": "sse"}))
+        .json();
+    assert_eq!(plan["command"], "micrograd train --loss sse --lr 0.25");
+    let plan = s.post("/api/config", &json!({"data": blobs})).json();
+    assert_eq!(
+        plan["command"],
+        "micrograd train --data blobs --samples 100 --noise 1 --classes 2"
+    );
+}
+
+#[test]
+fn new_fields_are_checked() {
+    let s = TestServer::start();
+    for path in ["/api/config", "/api/train"] {
+        let bad = |body: Json, status: u16, words: &str| {
+            s.post(path, &body).error(status, words);
+        };
+        bad(
+            json!({"output_activation": "sigmoid"}),
+            400,
+            "output activation sigmoid: the output is read by its sign, so it must be linear or tanh",
+        );
+        bad(
+            json!({"output_activation": "relu"}),
+            400,
+            "output activation relu",
+        );
+        bad(
+            json!({"output_activation": "gelu"}),
+            400,
+            "unknown output activation `gelu` (expected linear or tanh)",
+        );
+        bad(json!({"output_activation": 1}), 400, "bad request body");
+        bad(json!({"loss": "sum"}), 400, "unknown loss `sum`");
+        bad(json!({"lr": 2e6}), 400, "a positive number up to 1e6");
+        bad(json!({"lr": -0.1}), 400, "learning rate -0.1");
+        bad(json!({"lr": "default"}), 400, "bad request body");
+        bad(json!({"outputs": "tanh"}), 400, "unknown field `outputs`");
+        bad(
+            json!({"loss": "sse", "data": {"kind": "spiral"}}),
+            422,
+            "choose the ce loss for more than 2 classes",
+        );
+    }
+    // Case does not matter (as on the command line); the command writes lowercase.
+    let plan = s
+        .post(
+            "/api/config",
+            &json!({"output_activation": "TANH", "loss": "SSE"}),
+        )
+        .json();
+    assert_eq!(
+        plan["command"],
+        "micrograd train --output-activation tanh --loss sse"
+    );
+    // With ce, the tanh output is on every class's output.
+    let plan = s
+        .post(
+            "/api/config",
+            &json!({"data": {"kind": "spiral"}, "loss": "ce", "output_activation": "tanh"}),
+        )
+        .json();
+    assert_eq!(plan["sizes"], json!([2, 16, 16, 3]));
+    assert!(s.sessions.is_empty());
 }
