@@ -803,7 +803,7 @@ fn a_step_graph_over_the_budget_exits_2_saying_what_to_lower() {
         ],
         2,
         "error: a training step on 1,000,000 examples would build a graph of about \
-         262,000,005 nodes (8.7 GB), more than the budget of 1 GB; lower --batch-size (at most ",
+         262,000,005 nodes (13.9 GB), more than the budget of 1 GB; lower --batch-size (at most ",
     );
     // A file's data has no --samples to lower (3000 examples of ~12,000 nodes each).
     let dir = tempfile::tempdir().unwrap();

@@ -277,3 +277,68 @@ fn predict_rows_by_position_for_a_model_without_names() {
         }
     );
 }
+
+/// A line longer than `MAX_LINE_BYTES` (a file with no line breaks, `/dev/zero`) is an
+/// error naming the line, not memory without end.
+#[test]
+fn a_line_without_end_is_an_error_not_an_allocation() {
+    let dir = std::env::temp_dir().join(format!("mg-csv-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("long.csv");
+    let mut text = String::from("x,y,label\n1,2,1\n");
+    text.push_str(&"3".repeat(data::MAX_LINE_BYTES + 1));
+    std::fs::write(&path, &text).unwrap();
+    let e = load_csv(&path, None).unwrap_err();
+    assert_eq!(e, DataError::LineTooLong { line: 3 });
+    assert_eq!(
+        e.to_string(),
+        "line 3: longer than 4 MiB (a CSV line holds one example; is this a CSV file?)"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    if Path::new("/dev/zero").exists() {
+        let e = load_csv(Path::new("/dev/zero"), None).unwrap_err();
+        assert_eq!(e, DataError::LineTooLong { line: 1 });
+    }
+}
+
+/// After an error, the rest of the input is read only so far (looking for a UTF-8 error
+/// that would come first): an endless pipe of good lines does not hang the answer.
+#[cfg(unix)]
+#[test]
+fn an_error_in_an_endless_pipe_is_answered() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("mg-csv-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("endless.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo here
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            let _ = f.write_all(b"x,y\n1,2\n3\n");
+            let lines = "1,2\n".repeat(16 * 1024);
+            // Until the reader closes the pipe (a broken pipe ends it).
+            while f.write_all(lines.as_bytes()).is_ok() {}
+        })
+    };
+    let e = data::load_features(&fifo).unwrap_err();
+    assert!(matches!(e, DataError::Ragged { line: 3, .. }), "{e:?}");
+    writer.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// More than `MAX_COLUMNS` fields on a line (a header of a million names, a line of
+/// commas) is an error before the fields are kept.
+#[test]
+fn too_many_columns_is_an_error() {
+    let wide = ",".repeat(data::MAX_COLUMNS);
+    let e = parse_csv(&format!("{wide}\n"), None).unwrap_err();
+    assert_eq!(e, DataError::TooManyColumns { line: 1 });
+    assert_eq!(e.to_string(), "line 1: more than 100,000 columns");
+    let ok = ",".repeat(data::MAX_COLUMNS - 1);
+    let e = parse_csv(&format!("{ok}\n"), None).unwrap_err();
+    assert!(!matches!(e, DataError::TooManyColumns { .. }), "{e:?}");
+}

@@ -341,3 +341,24 @@ fn a_partly_freed_layer_keeps_its_shared_inputs() {
         "the second and fourth neurons' nodes went"
     );
 }
+
+/// A number that no handle of this tape can have gives a released handle, refused on use
+/// with the usual error: an index past the end in the current epoch, or a later epoch.
+#[test]
+fn from_raw_refuses_numbers_no_handle_has() {
+    let a = Value::new(2.0);
+    let b = a * 3.0;
+    assert_eq!(from_raw(into_raw(b)).data(), 6.0);
+    let past_end = into_raw(b) + 1_000;
+    let later_epoch = into_raw(b) + (1u64 << 32);
+    for raw in [past_end, later_epoch] {
+        let caught = std::panic::catch_unwind(|| from_raw(raw).data());
+        let msg = caught.expect_err("refused");
+        let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("use of a released Value"), "{raw:#x}: {msg}");
+    }
+    // The tape is unharmed.
+    let c = a * b;
+    c.backward();
+    assert_eq!((c.data(), a.grad()), (12.0, 12.0));
+}

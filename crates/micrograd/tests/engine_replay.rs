@@ -150,6 +150,28 @@ fn data_parallel_generic_api() {
     assert!((g[0] - dwant).abs() < 1e-14 * 6.0);
 }
 
+/// A panic in the caller's shard (caught by the caller) leaves no result of that call
+/// queued: the next call gives its own numbers.
+#[test]
+fn data_parallel_after_a_caught_panic_gives_the_next_calls_numbers() {
+    // The first shard (run on the calling thread) panics at a negative weight.
+    let shards: Vec<Vec<f64>> = vec![vec![1.0], vec![2.0], vec![3.0]];
+    let f = |p: &[Value], xs: &Vec<f64>| -> Value {
+        if xs[0] == 1.0 && p[0].data() < 0.0 {
+            panic!("caller's shard refuses a negative weight");
+        }
+        xs.iter().map(|&x| p[0] * x).sum()
+    };
+    let dp = DataParallel::new(shards, f);
+    let mut g = [0.0];
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dp.gradient(&[-1.0], &mut g)
+    }));
+    assert!(caught.is_err());
+    let loss = dp.gradient(&[0.5], &mut g);
+    assert_eq!((loss, g[0]), (3.0, 6.0));
+}
+
 /// `DataParallel::with_replay` (every shard recorded once, replayed batched) gives the
 /// numbers of `DataParallel::new` (rebuilt), to the bit, for 1 to 3 shards and several
 /// weights; its shards all run on workers.
@@ -226,4 +248,69 @@ fn nodes_made_after_the_recording_are_recomputed() {
         assert!((y - ((wv + 0.25) * 3.0).tanh()).abs() < 1e-15);
         assert_eq!(later.data(), y * 2.0 + (wv + 0.25));
     }
+}
+
+/// A batched recording whose output lies inside a stretch (a hidden neuron of one example,
+/// or one example's score, read by nothing after it) replays with the gradients of the
+/// node-by-node sweep: the output's seed survives the zeroing of the layers' private
+/// gradients.
+#[test]
+fn batched_replay_of_an_output_inside_a_stretch() {
+    use micrograd::nn::{MLP, Module};
+    let pts = [
+        [0.5, -1.0],
+        [1.5, 0.25],
+        [-0.5, 2.0],
+        [1.0, 1.0],
+        [0.0, -0.5],
+        [0.3, 0.7],
+    ];
+    // (example, hidden neuron or None for the score): the output.
+    let outputs = [
+        (2, Some(1)),
+        (5, Some(3)),
+        (0, Some(0)),
+        (3, None),
+        (5, None),
+    ];
+    let mut batched_somewhere = false;
+    for (example, neuron) in outputs {
+        let run = |batched: bool| {
+            let model = MLP::new(2, &[4, 1]);
+            let mut hidden = Vec::new();
+            let mut scores = Vec::new();
+            let f = || {
+                for p in &pts {
+                    let h = model.layers()[0].forward(&Value::leaves(p));
+                    scores.push(model.layers()[1].forward(&h)[0]);
+                    hidden.push(h);
+                }
+                let _loss = Value::sum(&scores);
+                match neuron {
+                    Some(j) => hidden[example][j],
+                    None => scores[example],
+                }
+            };
+            let rec = if batched {
+                Recording::record_batched(f)
+            } else {
+                Recording::record(f)
+            };
+            model.zero_grad();
+            let v = rec.replay();
+            let grads: Vec<u64> = model
+                .parameters()
+                .iter()
+                .map(|p| p.grad().to_bits())
+                .collect();
+            (v.to_bits(), grads, rec.batched_nodes())
+        };
+        let (v0, g0, _) = run(false);
+        let (v1, g1, batched) = run(true);
+        batched_somewhere |= batched > 0;
+        assert_eq!(v0, v1, "output {example} {neuron:?}");
+        assert_eq!(g0, g1, "output {example} {neuron:?}");
+        assert!(g0.iter().any(|&g| g != 0), "some gradient is not zero");
+    }
+    assert!(batched_somewhere, "the case is replayed across examples");
 }

@@ -20,6 +20,20 @@ use std::path::Path;
 
 use super::{DataError, Dataset};
 
+/// The longest line a CSV file may have, in bytes: 4 MiB (a line is one example, 400,000
+/// features of 10 characters; a longer one is not a data file). A line is held whole before
+/// it is split, and its fields' spans take up to 16 bytes per byte of it (a line of commas),
+/// so this bounds what reading one line holds to about 80 MiB.
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+
+/// The most columns a CSV file may have: 100,000 (the fields of a line are checked
+/// against it before any is kept, so a header of that many names stays a few MiB).
+pub const MAX_COLUMNS: usize = 100_000;
+
+/// How much more of the input [`Records::finish`] reads after an error, looking for a
+/// UTF-8 error that a file read whole would have reported first: 64 MiB.
+const FINISH_SCAN_BYTES: usize = 64 << 20;
+
 /// Reads the text of the file at `path` (whole: for small files, or for calling
 /// [`parse_csv`] and [`parse_features`] on one text; [`load_csv`] and [`load_features`]
 /// stream the file instead).
@@ -448,7 +462,8 @@ impl<'p, R: BufRead> Records<'p, R> {
     }
 
     /// Reads the next line into `text`; `Ok(false)` at the end of the input. (`read_until`,
-    /// with fallible growth: a line longer than memory is [`DataError::TooLarge`].)
+    /// bounded: a line longer than [`MAX_LINE_BYTES`] is [`DataError::LineTooLong`], one
+    /// longer than memory [`DataError::TooLarge`].)
     fn read_line(&mut self) -> Result<bool, DataError> {
         self.bytes.clear();
         let line = self.line + 1;
@@ -473,6 +488,9 @@ impl<'p, R: BufRead> Records<'p, R> {
                 Some(i) => (i + 1, true),
                 None => (buf.len(), false),
             };
+            if self.bytes.len() + take > MAX_LINE_BYTES {
+                return Err(DataError::LineTooLong { line });
+            }
             self.bytes
                 .try_reserve(take)
                 .map_err(|_| DataError::TooLarge { line })?;
@@ -514,6 +532,9 @@ impl<'p, R: BufRead> Records<'p, R> {
             let start = self.text.len() - self.text.trim_start().len();
             let end = start + line.len();
             self.split(start, end);
+            if self.spans.len() > MAX_COLUMNS {
+                return Err(DataError::TooManyColumns { line: self.line });
+            }
             return Ok(true);
         }
     }
@@ -647,13 +668,16 @@ impl<'p, R: BufRead> Records<'p, R> {
         ) {
             return result;
         }
-        loop {
+        // Bounded: an endless input (a pipe) must not hang an answer already known.
+        let mut scanned = 0;
+        while scanned <= FINISH_SCAN_BYTES {
             match self.read_line() {
-                Ok(true) => {}
+                Ok(true) => scanned += self.bytes.len(),
                 Ok(false) => return result,
                 Err(e) => return Err(e),
             }
         }
+        result
     }
 }
 

@@ -94,6 +94,17 @@ pub enum DataError {
         /// The line being read.
         line: usize,
     },
+    /// A line is longer than [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES) (a file with
+    /// no line breaks, or not a CSV file at all): an error before it is held in memory.
+    LineTooLong {
+        /// The line.
+        line: usize,
+    },
+    /// A line has more than [`MAX_COLUMNS`](super::MAX_COLUMNS) fields.
+    TooManyColumns {
+        /// The line.
+        line: usize,
+    },
     /// The data has no feature columns (a network needs at least one input).
     NoFeatures,
     /// The header names a column more than once, where columns are matched by name (a
@@ -243,6 +254,17 @@ impl fmt::Display for DataError {
                 f,
                 "line {line}: the data does not fit in memory (use a smaller file, or a \
                  machine with more memory)"
+            ),
+            DataError::LineTooLong { line } => write!(
+                f,
+                "line {line}: longer than {} MiB (a CSV line holds one example; is this a CSV \
+                 file?)",
+                super::MAX_LINE_BYTES >> 20
+            ),
+            DataError::TooManyColumns { line } => write!(
+                f,
+                "line {line}: more than {} columns",
+                group_digits(super::MAX_COLUMNS)
             ),
             DataError::NoFeatures => write!(f, "the data has no feature columns"),
             DataError::DuplicateColumn { name, columns } => write!(

@@ -25,8 +25,8 @@ mod rng;
 
 pub use batch::Batches;
 pub use csv::{
-    FirstRow, csv_file_header, csv_header, load_csv, load_features, parse_csv, parse_features,
-    read_csv_text,
+    FirstRow, MAX_COLUMNS, MAX_LINE_BYTES, csv_file_header, csv_header, load_csv, load_features,
+    parse_csv, parse_features, read_csv_text,
 };
 pub(crate) use csv::{check_utf8, first_repeat, load_labelled, parse_labelled, text_header};
 pub use error::DataError;

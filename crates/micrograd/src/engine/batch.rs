@@ -205,7 +205,7 @@ fn slots(t: &TapeData, i: usize, out: &mut Vec<u32>) -> (OpCode, u32) {
             out.extend_from_slice(&[bias, w0]);
             out.extend_from_slice(x);
         }
-        Arity::Nary => out.extend_from_slice(&t.operands[a as usize..(a + b) as usize]),
+        Arity::Nary => out.extend_from_slice(&t.operands[a as usize..a as usize + b as usize]),
     }
     (op, if op.arity() == Arity::Nary { b } else { 0 })
 }
@@ -215,8 +215,9 @@ fn is_span(shape: (OpCode, u32), k: usize) -> bool {
     shape.0 == OpCode::AffineSpan && k == 1
 }
 
-/// The plan for replaying nodes `lo..hi`, or `None` if no stretch was found.
-pub(crate) fn plan(t: &TapeData, lo: usize, hi: usize) -> Option<BatchPlan> {
+/// The plan for replaying nodes `lo..hi` whose output (the node the replay seeds) is node
+/// `out`, or `None` if no stretch was found.
+pub(crate) fn plan(t: &TapeData, lo: usize, hi: usize, out: usize) -> Option<BatchPlan> {
     let mut segments = Vec::new();
     let mut scalar_from = lo;
     let mut i = lo;
@@ -245,7 +246,7 @@ pub(crate) fn plan(t: &TapeData, lo: usize, hi: usize) -> Option<BatchPlan> {
         } else {
             1
         };
-        match find_stretch(t, i, first_p, hi, &mut budget) {
+        match find_stretch(t, i, first_p, (hi, out), &mut budget) {
             Some(s) => {
                 if scalar_from < i {
                     segments.push(Segment::Scalar(scalar_from, i));
@@ -277,7 +278,7 @@ fn find_stretch(
     t: &TapeData,
     i: usize,
     first_p: usize,
-    hi: usize,
+    (hi, out): (usize, usize),
     budget: &mut usize,
 ) -> Option<Stretch> {
     let max_p = ((hi - i) / MIN_LANES).min(MAX_PERIOD);
@@ -294,7 +295,7 @@ fn find_stretch(
         if tried > MAX_CANDIDATES {
             return None;
         }
-        if let Some(s) = try_period(t, i, p, hi, budget) {
+        if let Some(s) = try_period(t, i, p, (hi, out), budget) {
             return Some(s);
         }
     }
@@ -303,7 +304,13 @@ fn find_stretch(
 
 /// The stretch of period `p` from `i`, if lanes 0 and 1 give a template that enough lanes
 /// follow and whose references keep the sweep's order.
-fn try_period(t: &TapeData, i: usize, p: usize, hi: usize, budget: &mut usize) -> Option<Stretch> {
+fn try_period(
+    t: &TapeData,
+    i: usize,
+    p: usize,
+    (hi, out): (usize, usize),
+    budget: &mut usize,
+) -> Option<Stretch> {
     if i + MIN_LANES * p > hi {
         return None;
     }
@@ -380,7 +387,7 @@ fn try_period(t: &TapeData, i: usize, p: usize, hi: usize, budget: &mut usize) -
     if lanes < MIN_LANES || !refs_are_ordered(&tpl, lanes) {
         return None;
     }
-    Some(build_stretch(t, (i, p, lanes), &tpl, hi))
+    Some(build_stretch(t, (i, p, lanes), &tpl, (hi, out)))
 }
 
 /// The position of an `AffineSpan` node's input list in `operands` (`u32::MAX` for other
@@ -618,7 +625,7 @@ fn build_stretch(
     t: &TapeData,
     (start, period, lanes): (usize, usize, usize),
     tpl: &Template,
-    hi: usize,
+    (hi, out): (usize, usize),
 ) -> Stretch {
     let mut items = Vec::new();
     let mut nodes_from = None;
@@ -652,14 +659,14 @@ fn build_stretch(
         zero_runs: Vec::new(),
         private_runs: Vec::new(),
     };
-    mark_private(t, &mut s, tpl, hi);
+    mark_private(t, &mut s, tpl, (hi, out));
     s
 }
 
 /// Finds the layers' private nodes (see [`Layer::as_private`], [`Layer::out_private`]):
 /// nodes whose every consumer, in the template and in the recording after the stretch
 /// (up to `hi`), is the one the layers' matrices account for.
-fn mark_private(t: &TapeData, s: &mut Stretch, tpl: &Template, hi: usize) {
+fn mark_private(t: &TapeData, s: &mut Stretch, tpl: &Template, (hi, out): (usize, usize)) {
     let p = s.period;
     // Per template node: (layer item, is the affine node with an activation after it).
     let mut role: Vec<Option<(usize, bool)>> = vec![None; p];
@@ -719,6 +726,12 @@ fn mark_private(t: &TapeData, s: &mut Stretch, tpl: &Template, hi: usize) {
                 used((x - lo) % p, None);
             }
         }
+    }
+    // The recording's output is read from outside (the replay seeds its gradient): inside
+    // a stretch, its template node must not be private, or zeroing the private gradients
+    // before the sweep would wipe the seed.
+    if (lo..end).contains(&out) {
+        used((out - lo) % p, None);
     }
     for (idx, it) in s.items.iter_mut().enumerate() {
         if let Item::Layer(l) = it {

@@ -20,6 +20,7 @@
 //! ordinary API pays nothing for it.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use super::nary;
 use super::ops::{Arity, OpCode};
@@ -35,9 +36,21 @@ pub fn into_raw(v: Value) -> u64 {
 
 /// The handle whose [`into_raw`] is `raw`. Checked on use (a stale one panics as usual);
 /// the caller makes sure it is used on the thread whose tape made it.
+///
+/// A number that no handle of this tape can have (an epoch after the tape's, or an index
+/// past its end in the current epoch) gives a released handle: every handle of the current
+/// epoch must name an existing node, because the check on use trusts that (the tape's
+/// length only grows within an epoch).
 #[inline(always)]
 pub fn from_raw(raw: u64) -> Value {
-    Value::from_parts(raw as u32, (raw >> 32) as u32)
+    let (idx, epoch) = (raw as u32, (raw >> 32) as u32);
+    let possible = with_tape(|t| t.could_be_handle(idx, epoch));
+    if possible {
+        Value::from_parts(idx, epoch)
+    } else {
+        // The check refuses it: an epoch after every epoch of the tape.
+        Value::from_parts(idx, u32::MAX)
+    }
 }
 
 /// Calls `f` on each node operand of a node made by `op` with operands `[a, b]`, repeats
@@ -122,7 +135,13 @@ pub fn backward_node(v: Value) {
     }))
 }
 
-/// What [`compact`] did: which nodes moved where.
+/// What [`compact`] did: which nodes moved where. It belongs to its thread's tape (the
+/// handles it gives are that tape's), so it cannot be sent to another thread:
+///
+/// ```compile_fail
+/// let c = micrograd::engine::bindings::compact(|_| true);
+/// std::thread::spawn(move || c.first_moved());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Compaction {
     first: usize,
@@ -130,6 +149,9 @@ pub struct Compaction {
     epoch: u32,
     /// The new index of each old node at or above `first` (`u32::MAX`: freed).
     moved: Vec<u32>,
+    /// It describes its thread's tape: the handles [`moved`](Compaction::moved) makes are
+    /// that tape's.
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Compaction {
@@ -209,6 +231,7 @@ fn compact_tape(t: &mut TapeData, live: &mut Vec<bool>) -> Compaction {
             before: n,
             epoch: t.epoch,
             moved: Vec::new(),
+            _not_send: PhantomData,
         };
     };
     // The operand list and constant pool below (p, c) are what the nodes below `first` use
@@ -337,5 +360,6 @@ fn compact_tape(t: &mut TapeData, live: &mut Vec<bool>) -> Compaction {
         before: n,
         epoch: t.epoch,
         moved,
+        _not_send: PhantomData,
     }
 }

@@ -259,7 +259,9 @@ impl Value {
         live(with_tape(|t| {
             check_all(t, values)?;
             let start = t.operands.len();
+            // The list's end must be a position too (readers add `a + n` in u32).
             let (a, n) = (operand_pos(start), operand_pos(values.len()));
+            operand_pos(start + values.len());
             t.operands.extend(values.iter().map(|v| v.idx));
             let s = sum_value(&t.val, &t.operands[start..]);
             let i = t.push(s, OpCode::Sum, a, n);
@@ -293,6 +295,7 @@ impl Value {
         live(with_tape(|t| {
             let start = t.operands.len();
             let (a, n) = (operand_pos(start), operand_pos(2 * w.len()));
+            operand_pos(start + 2 * w.len());
             t.operands.resize(start + 2 * w.len(), 0);
             let s = fill_pairs::<false>(t, start, w, x)?;
             let i = t.push(s, OpCode::Dot, a, n);

@@ -195,7 +195,20 @@ where
                 .expect("micrograd: a DataParallel worker thread died (it panicked)")
         });
         let mut loss = match &self.first {
-            Some(first) => shard_gradient(&*self.f, first, weights, &mut scratch),
+            Some(first) => {
+                // If the caller's shard panics (and the caller catches it), the workers'
+                // results of this call are taken first, so a later call cannot read them.
+                let own = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    shard_gradient(&*self.f, first, weights, &mut scratch)
+                }));
+                match own {
+                    Ok(loss) => loss,
+                    Err(payload) => {
+                        results.for_each(drop);
+                        std::panic::resume_unwind(payload)
+                    }
+                }
+            }
             None => {
                 let (l, g) = results
                     .next()
@@ -204,8 +217,21 @@ where
                 l
             }
         };
+        let lengths = |found: usize| {
+            assert_eq!(
+                found,
+                weights.len(),
+                "micrograd: DataParallel::gradient: a shard's function used {found} \
+                 parameters, not the {} weights given",
+                weights.len()
+            )
+        };
+        // Every result of this call is taken before any check can panic.
+        let results: Vec<(f64, Vec<f64>)> = results.collect();
+        lengths(scratch.len());
         grad.copy_from_slice(&scratch);
         for (l, g) in results {
+            lengths(g.len());
             loss += l;
             for (acc, x) in grad.iter_mut().zip(&g) {
                 *acc += x;

@@ -121,8 +121,8 @@ impl Recording {
         if rec.reads_only_leaves_below
             && let Some(last) = rec.last
         {
-            let (lo, hi) = (rec.start.nodes(), last.id() + 1);
-            rec.batch = with_tape(|t| batch::plan(t, lo, hi)).map(RefCell::new);
+            let (lo, hi, out) = (rec.start.nodes(), last.id() + 1, rec.output.id());
+            rec.batch = with_tape(|t| batch::plan(t, lo, hi, out)).map(RefCell::new);
         }
         rec
     }

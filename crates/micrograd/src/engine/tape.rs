@@ -19,6 +19,13 @@ use super::nary;
 use super::ops::{Arity, OpCode};
 
 /// A position on the tape, returned by [`Tape::mark`] and consumed by [`Tape::truncate`].
+/// Like a [`Value`](crate::Value), it belongs to its thread's tape and cannot be sent to
+/// another thread:
+///
+/// ```compile_fail
+/// let m = micrograd::Tape::mark();
+/// std::thread::spawn(move || micrograd::Tape::truncate(m));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark {
     nodes: usize,
@@ -27,6 +34,9 @@ pub struct Mark {
     /// The tape's epoch when the mark was taken (a later truncation below the mark moves it:
     /// see [`TapeData::truncate`]).
     epoch: u32,
+    /// A mark belongs to its thread's tape, like a [`Value`](crate::Value): another tape's
+    /// positions would cut this one's operand lists under its live nodes.
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Mark {
@@ -181,6 +191,11 @@ impl TapeCell {
         // SAFETY: the cell is thread-local and, by the invariant of `with_tape`, no other
         // reference to its data is live while `f` runs. The panics `f` raises on purpose
         // go through `raise`, which calls no panic hook, so no user code runs meanwhile.
+        // No other panic is reachable from safe code inside `f`: every handle is checked
+        // against the epochs before it indexes (a handle of the current epoch names an
+        // existing node: handles, marks and compactions are `!Send`, and `from_raw`
+        // refuses other numbers), and positions are checked to fit in u32 before they are
+        // stored (`operand_pos`).
         f(unsafe { &mut *self.data.get() })
     }
 }
@@ -244,6 +259,14 @@ impl TapeData {
         } else {
             Err(Released { idx, epoch })
         }
+    }
+
+    /// Whether `(idx, epoch)` could be a handle of this tape: an earlier epoch, or the
+    /// current one and an existing node (what [`check`](TapeData::check) assumes of a
+    /// handle of the current epoch).
+    #[cfg(feature = "bindings")]
+    pub(crate) fn could_be_handle(&self, idx: u32, epoch: u32) -> bool {
+        epoch < self.epoch || (epoch == self.epoch && (idx as usize) < self.val.len())
     }
 
     /// The check's fast path, from a copy of the tape's epoch fields ([`now`](TapeData::now)):
@@ -342,6 +365,7 @@ impl TapeData {
             consts: self.consts.len(),
             operands: self.operands.len(),
             epoch: self.epoch,
+            _not_send: PhantomData,
         }
     }
 
@@ -438,6 +462,7 @@ impl TapeData {
                     consts,
                     operands,
                     epoch: mark.epoch,
+                    _not_send: PhantomData,
                 };
             }
         }
@@ -778,17 +803,32 @@ impl Tape {
     /// Releases every node created after `mark`; handles to them panic on their next use.
     /// A mark taken before an earlier truncation below it still means "the nodes made since
     /// this mark" (all of them, down to that truncation's point).
+    #[track_caller]
     pub fn truncate(mark: Mark) {
-        with_tape(|t| t.truncate(mark))
+        // A mark from a later epoch than the tape's is not this tape's (`Mark: !Send` keeps
+        // other threads' marks out; this refuses a forged one before it cuts anything).
+        let ours = with_tape(|t| {
+            let ours = mark.epoch <= t.epoch;
+            if ours {
+                t.truncate(mark);
+            }
+            ours
+        });
+        if !ours {
+            panic!("micrograd: Tape::truncate: the mark is not from this thread's tape");
+        }
     }
 
     /// Releases every node of this thread's tape.
     pub fn clear() {
-        Tape::truncate(Mark {
-            nodes: 0,
-            consts: 0,
-            operands: 0,
-            epoch: u32::MAX,
+        with_tape(|t| {
+            t.truncate(Mark {
+                nodes: 0,
+                consts: 0,
+                operands: 0,
+                epoch: u32::MAX,
+                _not_send: PhantomData,
+            })
         })
     }
 
@@ -861,5 +901,21 @@ mod tests {
         let y = x * x;
         y.backward();
         assert_eq!((y.data(), x.grad()), (9.0, 6.0));
+    }
+
+    /// A mark of a later epoch than the tape's (no mark of this tape has one: only a forged
+    /// or smuggled one) is refused before anything is cut.
+    #[test]
+    fn a_mark_from_a_later_epoch_is_refused() {
+        let a = Value::new(1.0);
+        let s = Value::sum(&[a, a]);
+        let mut m = Tape::mark();
+        m.epoch += 1;
+        let caught = std::panic::catch_unwind(|| Tape::truncate(m));
+        let msg = caught.expect_err("refused");
+        let msg = msg.downcast_ref::<&str>().copied().unwrap_or_default();
+        assert!(msg.contains("not from this thread's tape"), "{msg}");
+        s.backward();
+        assert_eq!((s.data(), a.grad()), (2.0, 2.0));
     }
 }

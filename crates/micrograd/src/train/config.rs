@@ -85,8 +85,9 @@ pub struct GraphSize {
     /// Entries of the n-ary operations' operand lists.
     pub operands: usize,
     /// Bytes: 25 per node (value, gradient, operation, operands), 4 per operand-list
-    /// entry, 8 per constant, the handles the step keeps per example, and 49 per parameter
-    /// (its own node, its handle and the optimizer's state), which the step needs too.
+    /// entry, 8 per constant, the handles the step keeps per example, with batched replay
+    /// (`replay`) the numbers of its matrices per example, and 49 per parameter (its own
+    /// node, its handle and the optimizer's state), which the step needs too.
     pub bytes: usize,
 }
 
@@ -592,8 +593,13 @@ impl TrainConfig {
         // each neuron is an affine node of 3 operands and (but in a linear layer) its
         // activation.
         let (mut nodes, mut operands) = (spec.nin, 0usize);
+        // Batched replay's matrices, per example: per layer, 4 numbers per neuron (affine
+        // values, activations, their adjoints, the outputs' adjoints) and per input its
+        // adjoint (and, in the first layer, the input itself).
+        let replays = self.replay && super::replayed::Replayed::supports(self.loss);
+        let mut replay_numbers = 0usize;
         let mut nin = spec.nin;
-        for l in &spec.layers {
+        for (li, l) in spec.layers.iter().enumerate() {
             let per_neuron = if l.activation == Activation::Linear {
                 1
             } else {
@@ -601,8 +607,11 @@ impl TrainConfig {
             };
             nodes = add(nodes, mul(per_neuron, l.nout));
             operands = add(operands, add(nin, mul(3, l.nout)));
+            let inputs = if li == 0 { mul(2, nin) } else { nin };
+            replay_numbers = add(replay_numbers, add(mul(4, l.nout), inputs));
             nin = l.nout;
         }
+        let replay_bytes = if replays { mul(8, replay_numbers) } else { 0 };
         let k = spec.nout();
         // The loss of one example, and its entry in the mean's sum (mse: two, in a dot).
         let (loss_nodes, loss_operands, constants) = match self.loss {
@@ -623,7 +632,7 @@ impl TrainConfig {
             operands,
             bytes: add(
                 add(mul(25, nodes), mul(4, operands)),
-                add(mul(8, constants), handles),
+                add(add(mul(8, constants), handles), replay_bytes),
             ),
         };
         let params = spec.num_parameters();

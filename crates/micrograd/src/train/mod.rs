@@ -498,10 +498,18 @@ fn train_observed_within(
 
     let chunk = config.max_examples(&spec, budget);
     let all: Vec<usize> = (0..n).collect();
-    let (loss, accuracy) = match &mut replayed {
+    let recorded_all = match &mut replayed {
         // The recorded step is the whole data's graph: its forward is the evaluation.
-        Some(r) if n <= chunk && r.holds(&all) => r.evaluate(&objective),
-        _ => {
+        Some(r) if n <= chunk && r.holds(&all) => Some(r.evaluate(&objective)),
+        _ => None,
+    };
+    let (loss, accuracy) = match recorded_all {
+        Some(evaluated) => evaluated,
+        None => {
+            // The recorded step is released first: the evaluation's graph is not built on
+            // top of it.
+            drop(replayed.take());
+            drop(_recorded);
             // The evaluation needs no gradient, so it need not be one graph: its chunks add
             // at most EVAL_BYTES to the graph's fixed part (or take a step's batch, whose
             // graph was already afforded), so that a large data set trained in small
@@ -727,6 +735,47 @@ mod tests {
         }
         assert_eq!(cfg.max_examples(&spec, g0.bytes - 1), 0);
         assert_eq!(cfg.step_graph(&spec, usize::MAX).bytes, usize::MAX);
+    }
+
+    /// With batched replay, what training leaves reserved on the tape stays within the
+    /// estimate's bound: the recorded step (and, in an epoch's shorter last batch, that
+    /// batch's graph beside it) or the final evaluation, never the evaluation on top of the
+    /// recording.
+    #[test]
+    fn the_replayed_step_stays_within_the_estimate() {
+        for (n, batch) in [(2000, 1000), (1999, 1000), (3000, 3000)] {
+            let d = data::moons(n, 0.1, 5);
+            let std::thread::Result::Ok((reserved, full, short)) = std::thread::spawn(move || {
+                let cfg = TrainConfig {
+                    hidden: vec![16, 16],
+                    batch_size: Some(batch),
+                    steps: 4,
+                    ..TrainConfig::default()
+                };
+                assert!(cfg.replay);
+                let spec = cfg.architecture(&d).unwrap();
+                train(&d, &cfg, |_| {}).unwrap();
+                // The tape's part of the estimates (the replay's matrices are not on it).
+                let tape = TrainConfig {
+                    replay: false,
+                    ..cfg.clone()
+                };
+                let full = tape.step_graph(&spec, batch).bytes;
+                let short = tape.step_graph(&spec, n % batch).bytes;
+                // The final evaluation (one chunk here: the data is small).
+                let eval = tape.step_graph(&spec, n).bytes;
+                (Tape::capacity_bytes(), full, short.max(eval - full))
+            })
+            .join() else {
+                panic!("training failed");
+            };
+            // The larger of the recording with a short batch beside it, and the evaluation.
+            let bound = full + short;
+            assert!(
+                reserved <= 2 * bound + 4096,
+                "n {n}, batch {batch}: {reserved} > 2 x {bound}"
+            );
+        }
     }
 
     #[test]
