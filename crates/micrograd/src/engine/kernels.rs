@@ -10,8 +10,8 @@
 //!
 //! The code is portable (fixed-size arrays that the compiler turns into vector instructions);
 //! it is compiled three times, for AVX-512F, for AVX2 and for the baseline target, and the
-//! widest one the CPU has is picked at run time (the scale workload at N = 1000, W = 128:
-//! AVX-512 2.4 ms a step, AVX2 3.3, baseline 6.2; see ARCHITECTURE.md). The numbers do not
+//! widest one the CPU has is picked at run time (why it pays: ARCHITECTURE.md, batched
+//! replay). The numbers do not
 //! depend on which: each element's operations are the same (the test below runs every variant
 //! the CPU has against the scalar loop).
 
