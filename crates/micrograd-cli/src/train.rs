@@ -37,13 +37,13 @@ pub struct TrainOpts {
     #[arg(long, value_name = "NAME|FILE.csv")]
     pub data: Option<String>,
     /// Number of examples to generate [default: 100; spiral: 300].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub samples: Option<usize>,
     /// Noise of the generated data [default: moons 0.1, circles 0.1, blobs 1.0, spiral 0.2].
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub noise: Option<f64>,
     /// Number of classes of generated blobs or spiral [default: blobs 2, spiral 3].
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub classes: Option<usize>,
     /// The CSV column that holds the labels (needs a header row) [default: the last].
     #[arg(long, value_name = "NAME")]
@@ -83,13 +83,18 @@ pub struct TrainOpts {
     )]
     pub l2: f64,
     /// Number of optimizer steps.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        allow_negative_numbers = true
+    )]
     pub steps: usize,
     /// Examples per step [default: all (full batch)].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Seed of the weights, the batch order and generated data.
-    #[arg(long, value_name = "N", default_value_t = micrograd::nn::MLP::DEFAULT_SEED)]
+    #[arg(long, value_name = "N", default_value_t = micrograd::nn::MLP::DEFAULT_SEED, allow_negative_numbers = true)]
     pub seed: u64,
     /// Draw the decision boundary to FILE (.svg or .png; 2-D data only).
     #[arg(long, value_name = "FILE")]

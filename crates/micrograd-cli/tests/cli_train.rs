@@ -876,3 +876,30 @@ fn repeated_column_names_exit_2_naming_the_columns() {
         "abb.csv: the header names \"b\" more than once (columns 2 and 3)",
     );
 }
+
+/// A negative number for a numeric flag is that flag's value, refused by name (not clap's
+/// "unexpected argument '-1'").
+#[test]
+fn negative_numbers_are_refused_by_flag() {
+    fails_with(
+        &["train", "--steps", "-1"],
+        2,
+        "invalid value '-1' for '--steps <N>'",
+    );
+    fails_with(
+        &["train", "--samples", "-5"],
+        2,
+        "invalid value '-5' for '--samples <N>'",
+    );
+    fails_with(
+        &["train", "--noise", "-1"],
+        2,
+        "--noise -1: must be a number >= 0",
+    );
+    fails_with(
+        &["train", "--l2", "-1"],
+        2,
+        "--l2 -1: must be a number >= 0",
+    );
+    fails_with(&["train", "--lr", "-1"], 2, "--lr -1");
+}
