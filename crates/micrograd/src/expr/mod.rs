@@ -52,7 +52,7 @@ pub use ast::{BinOp, Expr, ExprKind, Statement, Target};
 pub use error::{Error, ErrorKind, EvalError, ParseError};
 pub use eval::{Evaluation, Scalar, is_identifier};
 pub use parser::{MAX_DEPTH, MAX_NESTING};
-pub use span::{Location, Span};
+pub use span::{Location, SNIPPET_CHARS, Span};
 
 use crate::engine::{Tape, Value};
 

@@ -33,11 +33,19 @@ pub struct Location {
     /// Column number (in characters), from 1.
     pub column: usize,
     /// The text of that line (without its line break), with control characters escaped
-    /// ([`crate::text`]).
+    /// ([`crate::text`]); of a line longer than [`SNIPPET_CHARS`] characters, the
+    /// [`SNIPPET_CHARS`] around the span, with `…` where the line goes on.
     pub line_text: String,
     /// A marker line: blanks up to the column, then `^` under the span (at least one).
     pub caret: String,
 }
+
+/// The most characters of a line a [`Location`] shows (a longer line is cut around the
+/// span, so a message stays a few lines however long the program's line is).
+pub const SNIPPET_CHARS: usize = 100;
+
+/// Characters shown before the span in a cut line.
+const SNIPPET_BEFORE: usize = 40;
 
 impl Location {
     /// Locates `span` in `src`.
@@ -50,20 +58,44 @@ impl Location {
         let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
         let line = src[..start].matches('\n').count() + 1;
-        let before = &src[line_start..start];
-        let column = before.chars().count() + 1;
-        let line_text =
-            crate::text::escape(src[line_start..line_end].trim_end_matches('\r')).into_owned();
+        let column = src[line_start..start].chars().count() + 1;
+        let text = src[line_start..line_end].trim_end_matches('\r');
+        // The window of the line shown: all of it, or SNIPPET_CHARS characters around the
+        // span (as byte offsets into `text`).
+        let chars = text.chars().count();
+        let (from, to) = if chars <= SNIPPET_CHARS {
+            (0, chars)
+        } else {
+            let from = (column - 1)
+                .saturating_sub(SNIPPET_BEFORE)
+                .min(chars - SNIPPET_CHARS);
+            (from, from + SNIPPET_CHARS)
+        };
+        let byte = |k: usize| text.char_indices().nth(k).map_or(text.len(), |(i, _)| i);
+        let (from_b, to_b) = (byte(from), byte(to));
+        let mut line_text = String::new();
+        let mut caret = String::new();
+        if from > 0 {
+            line_text.push('…');
+            caret.push(' ');
+        }
+        line_text.push_str(&crate::text::escape(&text[from_b..to_b]));
+        if to < chars {
+            line_text.push('…');
+        }
         // Tabs are copied so the caret lines up however the terminal renders them; an escaped
         // control character takes the width of its escape.
-        let mut caret = String::new();
-        for c in before.chars() {
+        let start_in = (start - line_start).max(from_b);
+        for c in text[from_b..start_in.min(to_b)].chars() {
             match c {
                 '\t' => caret.push('\t'),
                 c => caret.extend(std::iter::repeat_n(' ', escaped_width(c))),
             }
         }
-        let width: usize = src[start..end.min(line_end)]
+        let span_end = (end.min(line_end) - line_start).clamp(start_in, to_b.max(start_in));
+        let width: usize = text
+            .get(start_in.min(text.len())..span_end.min(text.len()))
+            .unwrap_or("")
             .chars()
             .map(escaped_width)
             .sum();
@@ -107,5 +139,29 @@ mod tests {
         assert_eq!(l.caret, "        ^");
         let l = Location::new("abc", Span::new(3, 3)); // the end
         assert_eq!((l.line, l.column, l.caret.as_str()), (1, 4, "   ^"));
+    }
+
+    /// A long line is shown as SNIPPET_CHARS characters around the span, the caret still
+    /// under it; the line and column are the whole line's.
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let src = format!("{}) + {}", "x+".repeat(5000), "y".repeat(5000));
+        let at = 10_000; // the ')'
+        let l = Location::new(&src, Span::new(at, at + 1));
+        assert_eq!((l.line, l.column), (1, at + 1));
+        assert_eq!(l.line_text.chars().count(), SNIPPET_CHARS + 2);
+        assert!(l.line_text.starts_with('…') && l.line_text.ends_with('…'));
+        let caret_at = l.caret.find('^').unwrap();
+        assert_eq!(l.line_text.chars().nth(caret_at), Some(')'), "{l:?}");
+        assert_eq!(l.caret.trim_start(), "^");
+        // Near the end: the window ends with the line (no trailing `…`).
+        let end = src.len();
+        let l = Location::new(&src, Span::new(end, end));
+        assert!(l.line_text.starts_with('…') && !l.line_text.ends_with('…'));
+        assert_eq!(l.caret.len(), SNIPPET_CHARS + 2);
+        // A span longer than the window is marked up to the window's end.
+        let l = Location::new(&src, Span::new(0, end));
+        assert!(!l.line_text.starts_with('…'));
+        assert_eq!(l.caret, "^".repeat(SNIPPET_CHARS));
     }
 }
