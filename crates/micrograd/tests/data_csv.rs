@@ -189,7 +189,7 @@ fn predict_rows_match_the_models_features_by_name() {
     assert_eq!(
         rows,
         CsvRows::Unlabelled {
-            features: vec![vec![1.0, 2.0]],
+            features: vec![vec![1.0, 2.0]].into(),
             feature_names: vec!["a".into(), "b".into()]
         }
     );

@@ -38,23 +38,23 @@ fn pinned_numbers_are_the_same_on_every_machine() {
     // numbers everywhere, up to the last bit of ln/cos/sin.
     let cases: [(Vec<f64>, &[f64]); 5] = [
         (
-            moons(6, 0.1, 0).features[0].clone(),
+            moons(6, 0.1, 0).features[0].to_vec(),
             &[0.9874792559572242, 0.11344013200670838],
         ),
         (
-            moons(6, 0.1, 0).features[1].clone(),
+            moons(6, 0.1, 0).features[1].to_vec(),
             &[0.02507257142634721, 1.0640667110025748],
         ),
         (
-            circles(6, 0.1, 0).features[1].clone(),
+            circles(6, 0.1, 0).features[1].to_vec(),
             &[-0.4749274285736526, 0.9300921147870136],
         ),
         (
-            blobs(6, 3, 1.0, 0).features[0].clone(),
+            blobs(6, 3, 1.0, 0).features[0].to_vec(),
             &[3.874792559572242, 1.1344013200670837],
         ),
         (
-            spiral(6, 3, 0.2, 0).features[1].clone(),
+            spiral(6, 3, 0.2, 0).features[1].to_vec(),
             &[-0.8844376668203315, -0.46665834773355147],
         ),
     ];
@@ -123,7 +123,7 @@ fn shapes_without_noise() {
     // blobs: the class means sit near the centres on the circle of radius 4
     let d = blobs(3000, 3, 1.0, 0);
     for c in 0..3 {
-        let rows: Vec<&Vec<f64>> = d
+        let rows: Vec<&[f64]> = d
             .features
             .iter()
             .zip(&d.classes)

@@ -96,7 +96,7 @@ pub fn parse_csv(
         && feature_names.len() == nin
     {
         return Ok(CsvRows::Unlabelled {
-            features,
+            features: reference::rows_of(&features, feature_names.len()),
             feature_names,
         });
     }
@@ -183,13 +183,16 @@ fn match_by_name(
         None => {
             let (rows, names) = reference::parse_features(text)?;
             Ok(CsvRows::Unlabelled {
-                features: reorder(rows, &names),
+                features: reference::rows_of(&reorder(rows, &names), wanted.len()),
                 feature_names: wanted.clone(),
             })
         }
         Some(label) => {
             let mut d = reference::parse_labelled(text, Some(&label), false)?;
-            d.features = reorder(std::mem::take(&mut d.features), &d.feature_names);
+            d.features = reference::rows_of(
+                &reorder(d.features.to_vecs(), &d.feature_names),
+                wanted.len(),
+            );
             d.feature_names = wanted.clone();
             Ok(CsvRows::Labelled(d))
         }

@@ -90,7 +90,7 @@ pub fn parse_labelled(
     }
     let (class_names, classes) = classes_of(&labels);
     Ok(Dataset {
-        features,
+        features: rows_of(&features, feature_names.len()),
         classes,
         class_names,
         feature_names,
@@ -258,4 +258,14 @@ fn split_fields(line: &str) -> Vec<String> {
     }
     fields.push(field.trim().to_string());
     fields
+}
+
+/// `rows` as the library's [`Rows`] of `width` numbers each (the width kept when there are
+/// no rows).
+pub fn rows_of(rows: &[Vec<f64>], width: usize) -> micrograd::data::Rows {
+    let mut out = micrograd::data::Rows::new(width);
+    for r in rows {
+        out.push(r);
+    }
+    out
 }

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 use std::path::Path;
 
-use super::{DataError, Dataset};
+use super::{DataError, Dataset, Rows};
 
 /// The longest line a CSV file may have, in bytes: 4 MiB (a line is one example, 400,000
 /// features of 10 characters; a longer one is not a data file). A line is held whole before
@@ -83,7 +83,7 @@ pub(crate) fn load_labelled(
 /// its text.
 ///
 /// Errors: as [`load_csv`].
-pub fn load_features(path: &Path) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+pub fn load_features(path: &Path) -> Result<(Rows, Vec<String>), DataError> {
     let mut records = Records::open(path)?;
     let result = read_features(&mut records);
     records.finish(result)
@@ -207,7 +207,7 @@ pub(crate) fn first_repeat<S: AsRef<str>>(names: &[S]) -> Option<(String, Vec<us
 /// assert_eq!(rows, [[1.0, 2.0], [3.0, 4.0]]);
 /// assert_eq!(names, ["a", "b"]);
 /// ```
-pub fn parse_features(text: &str) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+pub fn parse_features(text: &str) -> Result<(Rows, Vec<String>), DataError> {
     read_features(&mut Records::new(text.as_bytes(), None))
 }
 
@@ -266,15 +266,15 @@ fn read_dataset<R: BufRead>(
         }
     }
     // Rows grow with what is read: no capacity from the input.
-    let mut features = Vec::new();
+    let mut features = Rows::new(feature_names.len());
     let mut classes = Vec::new(); // the distinct label's index until the end
     let mut labels = Labels::default();
     let mut row = header.is_none(); // without a header, the first record is a row
     loop {
         if row {
-            grow(&mut features, r.line)?;
+            features.reserve_row(r.line)?;
             grow(&mut classes, r.line)?;
-            features.push(r.numbers(&header, width, Some(label_at))?);
+            r.numbers(&header, width, Some(label_at), &mut features)?;
             let label = r.field(label_at);
             if label.is_empty() {
                 return Err(DataError::EmptyLabel {
@@ -306,21 +306,19 @@ fn read_dataset<R: BufRead>(
 
 /// The rows and feature names of the records, every column a feature (see
 /// [`parse_features`]).
-fn read_features<R: BufRead>(
-    r: &mut Records<'_, R>,
-) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+fn read_features<R: BufRead>(r: &mut Records<'_, R>) -> Result<(Rows, Vec<String>), DataError> {
     if !r.next()? {
         return Err(DataError::Empty);
     }
     let header = r.header();
     let width = r.len();
     let names = (0..width).map(|j| column_name(&header, j, j)).collect();
-    let mut rows = Vec::new();
+    let mut rows = Rows::new(width);
     let mut row = header.is_none();
     loop {
         if row {
-            grow(&mut rows, r.line)?;
-            rows.push(r.numbers(&header, width, None)?);
+            rows.reserve_row(r.line)?;
+            r.numbers(&header, width, None, &mut rows)?;
         }
         if !r.next()? {
             break;
@@ -624,14 +622,17 @@ impl<'p, R: BufRead> Records<'p, R> {
             .then(|| (0..self.len()).map(|j| self.field(j).to_string()).collect())
     }
 
-    /// The numbers of the current record's fields, but the one at `skip`; errors with
-    /// [`DataError::Ragged`] or [`DataError::NotNumeric`], naming the line and column.
+    /// Appends to `rows` the numbers of the current record's fields, but the one at
+    /// `skip`; errors with [`DataError::Ragged`] or [`DataError::NotNumeric`], naming the
+    /// line and column. Pre: `rows` has room for a row ([`Rows::reserve_row`]) of
+    /// `width - 1` numbers with a `skip`, `width` without.
     fn numbers(
         &self,
         header: &Option<Vec<String>>,
         width: usize,
         skip: Option<usize>,
-    ) -> Result<Vec<f64>, DataError> {
+        rows: &mut Rows,
+    ) -> Result<(), DataError> {
         if self.len() != width {
             return Err(DataError::Ragged {
                 line: self.line,
@@ -639,24 +640,20 @@ impl<'p, R: BufRead> Records<'p, R> {
                 found: self.len(),
             });
         }
-        let mut row = Vec::new();
-        row.try_reserve_exact(width - usize::from(skip.is_some()))
-            .map_err(|_| DataError::TooLarge { line: self.line })?;
-        for j in (0..width).filter(|&j| Some(j) != skip) {
+        rows.push_with(|k| {
+            // The k-th kept column.
+            let j = match skip {
+                Some(s) if k >= s => k + 1,
+                _ => k,
+            };
             let field = self.field(j);
-            match number(field) {
-                Some(x) => row.push(x),
-                None => {
-                    return Err(DataError::NotNumeric {
-                        line: self.line,
-                        column: j + 1,
-                        name: header.as_ref().map(|h| h[j].clone()),
-                        text: field.to_string(),
-                    });
-                }
-            }
-        }
-        Ok(row)
+            number(field).ok_or_else(|| DataError::NotNumeric {
+                line: self.line,
+                column: j + 1,
+                name: header.as_ref().map(|h| h[j].clone()),
+                text: field.to_string(),
+            })
+        })
     }
 
     /// `result`, unless the input (read to its end) is not UTF-8: a file read whole would

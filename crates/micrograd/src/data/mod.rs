@@ -22,6 +22,7 @@ mod error;
 mod generate;
 mod generator;
 mod rng;
+mod rows;
 
 pub use batch::Batches;
 pub use csv::{
@@ -34,6 +35,7 @@ pub use generate::{blobs, circles, moons, spiral};
 pub use generator::{Generator, MAX_SAMPLES, MIN_CLASSES, MIN_SAMPLES};
 pub use rng::SeededRng;
 pub(crate) use rng::unit_from_bits;
+pub use rows::{RowIter, Rows};
 
 /// The 100 moons of micrograd's `demo.ipynb` (`make_moons(n_samples=100, noise=0.1)` with
 /// seed 1337), labels -1/+1, as shipped in `data/moons_100_seed1337.csv`.
@@ -53,8 +55,8 @@ pub fn demo_moons() -> Dataset {
 /// is below `class_names.len()`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// One row of numeric features per example.
-    pub features: Vec<Vec<f64>>,
+    /// One row of numeric features per example (`features[i]` is example `i`'s).
+    pub features: Rows,
     /// The class id of each example, an index into `class_names`.
     pub classes: Vec<usize>,
     /// The original label text of each class (e.g. `"-1"`, `"1"`), in class-id order.
@@ -78,9 +80,9 @@ impl Dataset {
     /// Panics if the rows are ragged, the lengths differ, or a class id has no name: these
     /// are programming errors (data read from files goes through [`parse_csv`], which
     /// reports them as [`DataError`]s).
-    pub fn new(features: Vec<Vec<f64>>, classes: Vec<usize>, class_names: Vec<String>) -> Self {
-        let width = features.first().map_or(0, Vec::len);
-        let feature_names = (0..width).map(|i| format!("x{i}")).collect();
+    pub fn new(features: impl Into<Rows>, classes: Vec<usize>, class_names: Vec<String>) -> Self {
+        let features = features.into();
+        let feature_names = (0..features.width()).map(|i| format!("x{i}")).collect();
         let d = Dataset {
             features,
             classes,
@@ -99,15 +101,13 @@ impl Dataset {
             self.features.len(),
             self.classes.len()
         );
-        for (i, row) in self.features.iter().enumerate() {
-            assert_eq!(
-                row.len(),
-                self.feature_names.len(),
-                "Dataset: row {i} has {} features, expected {}",
-                row.len(),
-                self.feature_names.len()
-            );
-        }
+        assert_eq!(
+            self.features.width(),
+            self.feature_names.len(),
+            "Dataset: rows of {} features, expected {}",
+            self.features.width(),
+            self.feature_names.len()
+        );
         if let Some(&c) = self.classes.iter().find(|&&c| c >= self.class_names.len()) {
             panic!(
                 "Dataset: class id {c} but only {} class names",
@@ -187,8 +187,12 @@ impl Dataset {
 
     /// The examples at `indices`, in that order (a mini-batch, or a split).
     pub fn subset(&self, indices: &[usize]) -> Dataset {
+        let mut features = Rows::new(self.features.width());
+        for &i in indices {
+            features.push(&self.features[i]);
+        }
         Dataset {
-            features: indices.iter().map(|&i| self.features[i].clone()).collect(),
+            features,
             classes: indices.iter().map(|&i| self.classes[i]).collect(),
             class_names: self.class_names.clone(),
             feature_names: self.feature_names.clone(),

@@ -4,8 +4,8 @@ use super::LossKind;
 use std::path::Path;
 
 use crate::data::{
-    DataError, Dataset, FirstRow, csv_file_header, first_repeat, load_features, load_labelled,
-    parse_features, parse_labelled, text_header,
+    DataError, Dataset, FirstRow, Rows, csv_file_header, first_repeat, load_features,
+    load_labelled, parse_features, parse_labelled, text_header,
 };
 use crate::nn::MLP;
 
@@ -258,7 +258,7 @@ impl Classifier {
         // feature); each row is reordered in place (one row's copy at a time).
         let column = |name: &str| header.iter().position(|h| h == name);
         let label_at = label.as_deref().and_then(column);
-        let reorder = |rows: &mut [Vec<f64>]| {
+        let reorder = |rows: &mut Rows| {
             let at: Vec<usize> = wanted
                 .iter()
                 .map(|w| {
@@ -269,13 +269,7 @@ impl Classifier {
                     }
                 })
                 .collect();
-            let mut row = Vec::with_capacity(at.len());
-            for r in rows {
-                row.clear();
-                row.extend(at.iter().map(|&j| r[j]));
-                r.clear();
-                r.extend_from_slice(&row);
-            }
+            rows.select_columns(&at);
         };
         match label {
             None => {
@@ -316,7 +310,7 @@ pub enum CsvRows {
     /// The text has no labels.
     Unlabelled {
         /// One row of features per example, in the model's order.
-        features: Vec<Vec<f64>>,
+        features: Rows,
         /// Their names, in the model's order.
         feature_names: Vec<String>,
     },
@@ -324,7 +318,7 @@ pub enum CsvRows {
 
 impl CsvRows {
     /// The features of each row, in the model's order.
-    pub fn features(&self) -> &[Vec<f64>] {
+    pub fn features(&self) -> &Rows {
         match self {
             CsvRows::Labelled(d) => &d.features,
             CsvRows::Unlabelled { features, .. } => features,
@@ -375,7 +369,7 @@ impl Csv<'_> {
     }
 
     /// Every column a feature ([`crate::data::parse_features`]).
-    fn features(self) -> Result<(Vec<Vec<f64>>, Vec<String>), DataError> {
+    fn features(self) -> Result<(Rows, Vec<String>), DataError> {
         match self {
             Csv::Text(t) => parse_features(t),
             Csv::File(p) => load_features(p),
