@@ -18,6 +18,7 @@ DATA); the timings are wall-clock medians of all steps (time.perf_counter).
 
 import csv
 import json
+import os
 import random
 import statistics
 import sys
@@ -76,6 +77,9 @@ OPS_IMPL = {
 
 
 def demo(name, data, steps, repeat, wheel=None):
+    # numpy is here for demo.ipynb's arrays only: its BLAS threads (unused) would otherwise
+    # wait spinning on the other core while the step runs.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import numpy as np
     Value, MLP, version = engine(name, wheel)
     rows = list(csv.DictReader(open(data)))
