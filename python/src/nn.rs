@@ -53,9 +53,10 @@ pub(crate) fn neurons_forward<'py>(
         }
         if w.len() != inputs.len() {
             return Err(PyValueError::new_err(format!(
-                "a neuron of {} inputs was given {} inputs",
+                "a neuron of {} inputs was given {} input{}",
                 w.len(),
-                inputs.len()
+                inputs.len(),
+                if inputs.len() == 1 { "" } else { "s" }
             )));
         }
         let b = value(n.getattr(intern!(py, "b"))?, "a neuron's bias")?;
