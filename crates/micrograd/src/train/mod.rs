@@ -497,10 +497,9 @@ fn train_observed_within(
     }
 
     let chunk = config.max_examples(&spec, budget);
-    let all: Vec<usize> = (0..n).collect();
     let recorded_all = match &mut replayed {
         // The recorded step is the whole data's graph: its forward is the evaluation.
-        Some(r) if n <= chunk && r.holds(&all) => Some(r.evaluate(&objective)),
+        Some(r) if n <= chunk && r.holds_all(n) => Some(r.evaluate(&objective)),
         _ => None,
     };
     let (loss, accuracy) = match recorded_all {
@@ -552,18 +551,35 @@ fn train_observed_within(
 struct Objective<'a> {
     data: &'a Dataset,
     loss: LossKind,
-    /// Binary targets (±1 or 0/1); empty for `ce`.
-    targets: Vec<f64>,
+    /// The binary targets of classes 0 and 1 (±1 or 0/1); unused for `ce`. Computed per
+    /// example (`target`), not stored: a large data set holds its numbers only.
+    targets: (f64, f64),
 }
 
 impl<'a> Objective<'a> {
+    /// Example `i`'s binary target (a binary loss's).
+    fn target(&self, i: usize) -> f64 {
+        if self.data.classes[i] == 0 {
+            self.targets.0
+        } else {
+            self.targets.1
+        }
+    }
+
     fn new(data: &'a Dataset, loss: LossKind) -> Result<Self, DataError> {
-        let targets = match loss {
-            LossKind::Svm | LossKind::Mse | LossKind::Sse => {
-                data.binary_targets(TargetEncoding::PlusMinusOne)?
-            }
-            LossKind::Bce => data.binary_targets(TargetEncoding::ZeroOne)?,
-            LossKind::Ce => Vec::new(),
+        let encoding = match loss {
+            LossKind::Svm | LossKind::Mse | LossKind::Sse => Some(TargetEncoding::PlusMinusOne),
+            LossKind::Bce => Some(TargetEncoding::ZeroOne),
+            LossKind::Ce => None,
+        };
+        if encoding.is_some() {
+            // As `binary_targets` checks: exactly 2 classes present.
+            data.require_classes(2, Some(2))?;
+        }
+        let targets = match encoding {
+            Some(TargetEncoding::PlusMinusOne) => (-1.0, 1.0),
+            Some(TargetEncoding::ZeroOne) => (0.0, 1.0),
+            None => (f64::NAN, f64::NAN),
         };
         Ok(Objective {
             data,
@@ -579,14 +595,20 @@ impl<'a> Objective<'a> {
     /// sums), equal up to rounding.
     fn evaluate_all(&self, model: &MLP, params: &[Value], l2: f64, chunk: usize) -> (f64, f64) {
         let n = self.data.len();
-        let all: Vec<usize> = (0..n).collect();
         if n <= chunk {
+            let all: Vec<usize> = (0..n).collect();
             let _eval = Tape::scope();
             let (total, right) = self.evaluate(model, params, l2, &all);
             return (total.data(), right as f64 / n as f64);
         }
         let (mut weighted, mut right) = (0.0, 0);
-        for part in all.chunks(chunk.max(1)) {
+        // One chunk's indices at a time (not all n of them: a large data set's evaluation
+        // holds its numbers and one chunk's graph).
+        let mut part = Vec::with_capacity(chunk.max(1));
+        for start in (0..n).step_by(chunk.max(1)) {
+            part.clear();
+            part.extend(start..(start + chunk.max(1)).min(n));
+            let part = &part[..];
             let _eval = Tape::scope();
             let (data_loss, r) = self.evaluate(model, params, 0.0, part);
             weighted += if self.loss.is_sum() {
@@ -630,7 +652,7 @@ impl<'a> Objective<'a> {
             loss::softmax_cross_entropy(&outputs, &classes)
         } else {
             let scores: Vec<Value> = outputs.iter().map(|o| o[0]).collect();
-            let y: Vec<f64> = batch.iter().map(|&i| self.targets[i]).collect();
+            let y: Vec<f64> = batch.iter().map(|&i| self.target(i)).collect();
             match self.loss {
                 LossKind::Svm => loss::svm(&scores, &y),
                 LossKind::Mse => loss::mse(&scores, &y),

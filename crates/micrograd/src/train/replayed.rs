@@ -50,7 +50,7 @@ impl Replayed {
                 outputs.push(model.forward(&x));
                 inputs.push(x);
             }
-            targets.extend(batch.iter().map(|&i| Value::new(objective.targets[i])));
+            targets.extend(batch.iter().map(|&i| Value::new(objective.target(i))));
             let scores: Vec<Value> = outputs.iter().map(|o| o[0]).collect();
             let data_loss = match objective.loss {
                 LossKind::Svm => loss::svm_of(&scores, &targets),
@@ -95,7 +95,7 @@ impl Replayed {
                 for (v, &f) in x.iter().zip(&objective.data.features[i]) {
                     v.set_data(f);
                 }
-                y.set_data(objective.targets[i]);
+                y.set_data(objective.target(i));
             }
             self.batch.copy_from_slice(batch);
         }
@@ -104,9 +104,9 @@ impl Replayed {
         (loss, self.accuracy(objective))
     }
 
-    /// Whether the lanes hold the examples `batch`, in order.
-    pub(super) fn holds(&self, batch: &[usize]) -> bool {
-        self.batch == batch
+    /// Whether the lanes hold examples `0..n`, in order.
+    pub(super) fn holds_all(&self, n: usize) -> bool {
+        self.batch.len() == n && self.batch.iter().enumerate().all(|(k, &i)| k == i)
     }
 
     /// The loss (plus L2) and the accuracy on the examples the lanes hold, at the current
