@@ -58,6 +58,13 @@ impl PyValue {
         self.raw.store(raw, Ordering::Relaxed);
     }
 
+    /// The Value of the engine's unary function `f` (`Node::tanh`, ...) of this one.
+    #[inline(always)]
+    fn unary(&self, py: Python<'_>, f: fn(Node) -> Node) -> PyResult<Py<PyAny>> {
+        let a = self.node()?;
+        result(py, engine(|| f(a))?)
+    }
+
     /// The node, if this object belongs to this thread's tape (else the error to raise).
     #[inline(always)]
     pub(crate) fn node(&self) -> PyResult<Node> {
@@ -596,50 +603,42 @@ impl PyValue {
 
     /// `max(self, 0)`; `_op` `'ReLU'`.
     fn relu(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.relu())?)
+        self.unary(py, Node::relu)
     }
 
     /// Hyperbolic tangent.
     fn tanh(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.tanh())?)
+        self.unary(py, Node::tanh)
     }
 
     /// `e ** self`.
     fn exp(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.exp())?)
+        self.unary(py, Node::exp)
     }
 
     /// Natural logarithm.
     fn log(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.log())?)
+        self.unary(py, Node::log)
     }
 
     /// Logistic sigmoid `1 / (1 + e**-self)`.
     fn sigmoid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.sigmoid())?)
+        self.unary(py, Node::sigmoid)
     }
 
     /// Sine.
     fn sin(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.sin())?)
+        self.unary(py, Node::sin)
     }
 
     /// Cosine.
     fn cos(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.cos())?)
+        self.unary(py, Node::cos)
     }
 
     /// Square root.
     fn sqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let a = self.node()?;
-        result(py, engine(|| a.sqrt())?)
+        self.unary(py, Node::sqrt)
     }
 }
 

@@ -14,6 +14,7 @@ use crate::CliError;
 use micrograd::data::{self, DataError, Dataset, Generator};
 use micrograd::nn::optim::{OptimizerKind, Schedule};
 use micrograd::nn::{Activation, UnknownName};
+use micrograd::text::or_list;
 use micrograd::train::{
     Classifier, ConfigError, LossKind, LossWatch, StepInfo, TrainConfig, TrainError, TrainReport,
     byte_size, group_digits, loss_number, short_number, train_until,
@@ -125,34 +126,6 @@ fn generator(name: &str) -> Option<Generator> {
     name.parse::<Generator>().ok().filter(|g| g.name() == name)
 }
 
-/// `a`, `a or b`, `a, b or c`.
-fn or_list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
-}
-
-/// The names of the activations hidden layers accept (relu, tanh, sigmoid).
-fn hidden_activations() -> Vec<&'static str> {
-    Activation::ALL
-        .into_iter()
-        .filter(|&a| TrainConfig::check_activation(a).is_ok())
-        .map(Activation::name)
-        .collect()
-}
-
-/// The names of the activations an output layer accepts (linear, tanh).
-fn output_activations() -> Vec<&'static str> {
-    let mut ok: Vec<Activation> = Activation::ALL
-        .into_iter()
-        .filter(|&a| TrainConfig::check_output_activation(a).is_ok())
-        .collect();
-    ok.sort_by_key(|&a| a != Activation::Linear); // the default first
-    ok.into_iter().map(Activation::name).collect()
-}
-
 /// The names of the generators whose number of classes can be chosen (blobs, spiral).
 fn generators_with_classes() -> Vec<&'static str> {
     Generator::ALL
@@ -245,12 +218,12 @@ fn config_message(e: &ConfigError, args: &TrainOpts) -> String {
         }
         ConfigError::LinearHidden => format!(
             "--activation linear: hidden layers need a non-linearity ({})",
-            or_list(&hidden_activations())
+            or_list(&TrainConfig::hidden_activations())
         ),
         ConfigError::OutputActivation { activation } => format!(
             "--output-activation {activation}: the output is read by its sign, so it must be \
              {}",
-            or_list(&output_activations())
+            or_list(&TrainConfig::output_activations())
         ),
         ConfigError::HiddenSize { .. } | ConfigError::Parameters { .. } => {
             format!("--layers {}: {e}", args.layers)
@@ -327,7 +300,7 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
         Err(e) => {
             // Listing only the activations hidden layers accept.
             let e = UnknownName {
-                expected: hidden_activations(),
+                expected: TrainConfig::hidden_activations(),
                 ..e
             };
             return Err(CliError::usage(format!("--activation: {e}")));
@@ -340,7 +313,7 @@ fn config(args: &TrainOpts) -> Result<TrainConfig, CliError> {
         }
         Err(e) => {
             let e = UnknownName {
-                expected: output_activations(),
+                expected: TrainConfig::output_activations(),
                 ..e
             };
             return Err(CliError::usage(format!("--output-activation: {e}")));

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use micrograd::data::{Dataset, TargetEncoding};
 use micrograd::nn::optim::{OptimizerKind, Schedule};
 use micrograd::nn::{Activation, MLP, MlpSpec, Module, UnknownName, loss};
+use micrograd::text::or_list;
 use micrograd::train::{Classifier, LossKind, TrainConfig, TrainError, train_observed};
 use micrograd::viz::{self, Boundary};
 use micrograd::{Tape, Value};
@@ -118,26 +119,29 @@ pub fn configure(req: &TrainRequest) -> Result<(Dataset, TrainConfig, MlpSpec), 
         )));
     }
     let activation = match req.activation.parse::<Activation>() {
-        Ok(Activation::Linear) | Err(_) => {
+        Ok(a) if TrainConfig::check_activation(a).is_ok() => a,
+        _ => {
             return Err(bad(format!(
-                "unknown activation `{}` (expected relu, tanh or sigmoid)",
-                req.activation
+                "unknown activation `{}` (expected {})",
+                req.activation,
+                or_list(&TrainConfig::hidden_activations())
             )));
         }
-        Ok(a) => a,
     };
+    let outputs = || or_list(&TrainConfig::output_activations());
     let output_activation = match req.output_activation.parse::<Activation>() {
         Ok(a) if TrainConfig::check_output_activation(a).is_ok() => a,
         Ok(a) => {
             return Err(bad(format!(
-                "output activation {a}: the output is read by its sign, so it must be \
-                 linear or tanh"
+                "output activation {a}: the output is read by its sign, so it must be {}",
+                outputs()
             )));
         }
         Err(_) => {
             return Err(bad(format!(
-                "unknown output activation `{}` (expected linear or tanh)",
-                req.output_activation
+                "unknown output activation `{}` (expected {})",
+                req.output_activation,
+                outputs()
             )));
         }
     };

@@ -1,4 +1,5 @@
-//! Text echoed to a terminal: control characters escaped.
+//! Text echoed to a terminal: control characters escaped (and [`or_list`], the lists of
+//! choices that messages name).
 //!
 //! Messages quote what the user gave (a program's line, a CSV field, a column or label name,
 //! a file name). Such text may hold terminal control sequences (`ESC ] 0 ; ... BEL` retitles
@@ -58,5 +59,20 @@ impl<W: fmt::Write> fmt::Write for Escaped<W> {
             rest = &rest[i + c.len_utf8()..];
         }
         self.0.write_str(rest)
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`: the choices a message names.
+///
+/// ```
+/// use micrograd::text::or_list;
+/// assert_eq!(or_list(&["relu", "tanh", "sigmoid"]), "relu, tanh or sigmoid");
+/// assert_eq!(or_list(&["linear"]), "linear");
+/// ```
+pub fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }

@@ -189,13 +189,13 @@ impl fmt::Display for ConfigError {
             ConfigError::LinearHidden => write!(
                 f,
                 "hidden layers need a non-linearity ({}), not linear",
-                hidden_activations().join(", ")
+                TrainConfig::hidden_activations().join(", ")
             ),
             ConfigError::OutputActivation { activation } => write!(
                 f,
                 "the output activation must be {} (an output is read by its sign), not \
                  {activation}",
-                output_activations().join(" or ")
+                TrainConfig::output_activations().join(" or ")
             ),
             ConfigError::HiddenSize { layer } => write!(
                 f,
@@ -262,15 +262,6 @@ impl From<ConfigError> for TrainError {
     }
 }
 
-/// The names of the activations hidden layers accept.
-fn hidden_activations() -> Vec<&'static str> {
-    Activation::ALL
-        .into_iter()
-        .filter(|&a| TrainConfig::check_activation(a).is_ok())
-        .map(Activation::name)
-        .collect()
-}
-
 /// The mean of the squared features of `data` (0 without features).
 fn mean_square(data: &Dataset) -> f64 {
     let count = data.len() * data.n_features();
@@ -291,16 +282,6 @@ fn significant_3(x: f64) -> f64 {
     // Through text, so the number is the one its shortest decimal names (0.114, not
     // 0.11400000000000002).
     format!("{x:.2e}").parse().unwrap_or(x)
-}
-
-/// The names of the activations an output layer accepts.
-fn output_activations() -> Vec<&'static str> {
-    let mut ok: Vec<Activation> = Activation::ALL
-        .into_iter()
-        .filter(|&a| TrainConfig::check_output_activation(a).is_ok())
-        .collect();
-    ok.sort_by_key(|&a| a != Activation::Linear); // the default first
-    ok.into_iter().map(Activation::name).collect()
 }
 
 /// The parameters of hidden layers `hidden` alone (with one input, no output layer): a
@@ -350,6 +331,31 @@ impl TrainConfig {
             Activation::Linear | Activation::Tanh => Ok(()),
             activation => Err(ConfigError::OutputActivation { activation }),
         }
+    }
+
+    /// The names of the activations hidden layers accept ([`check_activation`]), in
+    /// declaration order: `["relu", "tanh", "sigmoid"]`.
+    ///
+    /// [`check_activation`]: TrainConfig::check_activation
+    pub fn hidden_activations() -> Vec<&'static str> {
+        Activation::ALL
+            .into_iter()
+            .filter(|&a| TrainConfig::check_activation(a).is_ok())
+            .map(Activation::name)
+            .collect()
+    }
+
+    /// The names of the activations an output layer accepts
+    /// ([`check_output_activation`]), the default first: `["linear", "tanh"]`.
+    ///
+    /// [`check_output_activation`]: TrainConfig::check_output_activation
+    pub fn output_activations() -> Vec<&'static str> {
+        let mut ok: Vec<Activation> = Activation::ALL
+            .into_iter()
+            .filter(|&a| TrainConfig::check_output_activation(a).is_ok())
+            .collect();
+        ok.sort_by_key(|&a| a != Activation::Linear);
+        ok.into_iter().map(Activation::name).collect()
     }
 
     /// Every check that needs no data, in this order (the first failure is the error): the
